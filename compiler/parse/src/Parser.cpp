@@ -1,0 +1,289 @@
+// Policy text to AST: defensive pre-checks on the raw bytes and tokens, the ANTLR parse (SLL first, full LL on
+// failure), syntax errors rewritten as located diagnostics, then the Converter builds the AST.
+#include "omega/parse/Parser.h"
+
+#include "Converter.h"
+#include "OmegaLexer.h"
+#include "OmegaParser.h"
+#include "antlr4-runtime.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace omega::parse {
+
+using source::Diagnostic;
+using source::DiagnosticEngine;
+using source::FileId;
+using source::Span;
+
+namespace {
+
+Span pointSpan(const source::SourceFile& f, FileId id, std::size_t offset) {
+    source::Position p = source::positionOf(f, offset);
+    return {id, p, {p.line, p.col + 1}};
+}
+
+std::string tokenDescription(antlr4::Token* t, const antlr4::dfa::Vocabulary& vocab) {
+    if (!t || t->getType() == antlr4::Token::EOF) return "end of file";
+    std::string text = t->getText();
+    if (text.size() > 40) text = text.substr(0, 40) + "...";
+    (void)vocab;
+    return "`" + text + "`";
+}
+
+// Turns ANTLR's syntax errors into diagnostics. Keeps the first error at each token to avoid cascades.
+class SyntaxErrorListener : public antlr4::BaseErrorListener {
+public:
+    SyntaxErrorListener(DiagnosticEngine& diags, FileId file) : diags_(diags), file_(file) {}
+
+    void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t line, size_t col,
+                     const std::string& msg, std::exception_ptr) override {
+        ++count_;
+        // One error per line: ANTLR's recovery tends to report the same mistake again at the next few tokens.
+        if (line == lastLine_) return;
+        if (count_ > 20) return;  // the first ones are the useful ones
+        lastLine_ = line;
+        auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
+        std::string found = parser ? tokenDescription(offending, parser->getVocabulary()) : "input";
+        std::string expected;
+        if (parser) {
+            try {
+                antlr4::misc::IntervalSet set = parser->getExpectedTokens();
+                std::vector<std::string> names;
+                for (ssize_t t : set.toList()) {
+                    std::string n = parser->getVocabulary().getDisplayName(t);
+                    if (n == "IDENT") n = "an identifier";
+                    else if (n == "INT") n = "a number";
+                    else if (n == "STRING") n = "a string";
+                    else if (n == "EOF" || n == "<EOF>") n = "end of file";
+                    else if (n.size() >= 2 && n.front() == '\'') n = "`" + n.substr(1, n.size() - 2) + "`";
+                    else continue;
+                    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+                }
+                if (!names.empty() && names.size() <= 6) {
+                    for (std::size_t i = 0; i < names.size(); ++i) {
+                        expected += (i == 0 ? "" : (i + 1 == names.size() ? " or " : ", ")) + names[i];
+                    }
+                }
+            } catch (...) {
+                expected.clear();
+            }
+        }
+        std::uint32_t width = 1;
+        if (offending && offending->getType() != antlr4::Token::EOF) {
+            width = static_cast<std::uint32_t>(std::max<std::size_t>(1, offending->getStopIndex() + 1 -
+                                                                            offending->getStartIndex()));
+        }
+        source::Position begin{static_cast<std::uint32_t>(line), static_cast<std::uint32_t>(col + 1)};
+        Span span{file_, begin, {begin.line, begin.col + width}};
+        std::string message = expected.empty() ? "unexpected " + found : "expected " + expected + ", found " + found;
+        Diagnostic& d = diags_.error("E0009", span, "syntax error: " + message,
+                                     expected.empty() ? "unexpected here" : "expected " + expected);
+        if (msg.rfind("missing ';'", 0) == 0 || expected == "`;`")
+            d.help = "every declaration and rule ends with `;`";
+    }
+
+    std::size_t count() const { return count_; }
+
+private:
+    DiagnosticEngine& diags_;
+    FileId file_;
+    std::size_t count_ = 0;
+    std::size_t lastLine_ = 0;
+};
+
+// Lexer errors are impossible by construction (ERROR_CHAR takes any character), but a listener keeps ANTLR from
+// printing to stderr if that ever changes.
+class SilentListener : public antlr4::BaseErrorListener {
+public:
+    void syntaxError(antlr4::Recognizer*, antlr4::Token*, size_t, size_t, const std::string&,
+                     std::exception_ptr) override {}
+};
+
+// Checks the raw bytes: binary content and invalid UTF-8.
+bool checkBytes(const source::SourceFile& f, FileId id, DiagnosticEngine& diags) {
+    auto nul = f.text.find('\0');
+    if (nul != std::string::npos) {
+        diags.error("E0002", pointSpan(f, id, nul), "file is not policy text: it contains a NUL byte",
+                    "binary data here")
+            .help = "policy sources are UTF-8 text files ending in `.omega`";
+        return false;
+    }
+    if (auto bad = source::findInvalidUtf8(f.text)) {
+        std::ostringstream hex;
+        hex << std::hex << static_cast<unsigned>(static_cast<unsigned char>(f.text[*bad]));
+        diags.error("E0001", pointSpan(f, id, *bad), "invalid UTF-8 in source (byte 0x" + hex.str() + ")",
+                    "invalid byte")
+            .help = "save the file as UTF-8";
+        return false;
+    }
+    return true;
+}
+
+Span tokenSpan(FileId file, antlr4::Token* t) {
+    source::Position begin{static_cast<std::uint32_t>(t->getLine()),
+                           static_cast<std::uint32_t>(t->getCharPositionInLine() + 1)};
+    source::Position end = begin;
+    // Tokens may span lines (block comments); walk the text in code points.
+    std::string text = t->getText();
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if ((c & 0xC0) == 0x80) continue;
+        if (c == '\n') {
+            ++end.line;
+            end.col = 1;
+        } else {
+            ++end.col;
+        }
+    }
+    return {file, begin, end};
+}
+
+// Lexical problems the grammar turns into tokens, plus limits on identifier length and nesting depth that keep
+// the recursive-descent parser far from the end of the stack.
+bool checkTokens(const std::vector<antlr4::Token*>& tokens, FileId file, DiagnosticEngine& diags,
+                 const source::Limits& limits) {
+    bool ok = true;
+    std::size_t depth = 0;
+    std::size_t notRun = 0;
+    bool depthReported = false;
+    for (antlr4::Token* t : tokens) {
+        std::size_t type = t->getType();
+        if (type == OmegaLexer::UNTERMINATED_STRING) {
+            Span s = tokenSpan(file, t);
+            s.end = {s.begin.line, s.begin.col + 1};
+            diags.error("E0004", s, "unterminated string literal", "string starts here")
+                .help = "close the string with `\"` on the same line";
+            ok = false;
+        } else if (type == OmegaLexer::UNTERMINATED_COMMENT) {
+            Span s = tokenSpan(file, t);
+            s.end = {s.begin.line, s.begin.col + 2};
+            diags.error("E0005", s, "unterminated block comment", "comment starts here").help =
+                "close the comment with `*/`";
+            ok = false;
+        } else if (type == OmegaLexer::ERROR_CHAR) {
+            std::string text = t->getText();
+            diags.error("E0006", tokenSpan(file, t), "unexpected character `" + text + "`", "not valid here");
+            ok = false;
+        } else if (type == OmegaLexer::IDENT && t->getText().size() > limits.maxIdentifierLength) {
+            Span s = tokenSpan(file, t);
+            if (s.end.line == s.begin.line && s.end.col > s.begin.col + 20) s.end.col = s.begin.col + 20;
+            diags.error("E0007", s,
+                        "identifier is " + std::to_string(t->getText().size()) + " characters long; the limit is " +
+                            std::to_string(limits.maxIdentifierLength),
+                        "identifier starts here");
+            ok = false;
+        } else if (type == OmegaLexer::STRING && t->getText().size() > limits.maxStringLength + 2) {
+            Span s = tokenSpan(file, t);
+            if (s.end.line == s.begin.line && s.end.col > s.begin.col + 20) s.end.col = s.begin.col + 20;
+            diags.error("E0013", s,
+                        "string literal is " + std::to_string(t->getText().size() - 2) +
+                            " bytes long; the limit is " + std::to_string(limits.maxStringLength),
+                        "string starts here");
+            ok = false;
+        }
+        std::string text = type == OmegaLexer::IDENT ? std::string() : t->getText();
+        if (text == "(" || text == "{") {
+            ++depth;
+        } else if (text == ")" || text == "}") {
+            if (depth > 0) --depth;
+        }
+        if (text == "not") ++notRun;
+        else if (text != "(" && text != "{") notRun = 0;
+        if (!depthReported && depth + notRun > limits.maxNesting) {
+            diags.error("E0008", tokenSpan(file, t),
+                        "nesting is deeper than " + std::to_string(limits.maxNesting) + " levels",
+                        "too deep here")
+                .help = "split the condition into several rules or named sets";
+            depthReported = true;
+            ok = false;
+        }
+        if (diags.full()) return false;
+    }
+    return ok;
+}
+
+}  // namespace
+
+std::optional<ast::Module> parseModule(const source::SourceManager& sm, FileId file, DiagnosticEngine& diags,
+                                       const source::Limits& limits) {
+    const source::SourceFile& f = sm.file(file);
+    try {
+        if (f.text.size() > limits.maxFileBytes) {
+            diags.error("E0003", pointSpan(f, file, 0),
+                        "file is " + std::to_string(f.text.size()) + " bytes; the limit is " +
+                            std::to_string(limits.maxFileBytes) + " bytes",
+                        "file starts here")
+                .help = "split the policy into modules joined with `import`";
+            return std::nullopt;
+        }
+        if (!checkBytes(f, file, diags)) return std::nullopt;
+
+        antlr4::ANTLRInputStream input(f.text);
+        OmegaLexer lexer(&input);
+        SilentListener silent;
+        lexer.removeErrorListeners();
+        lexer.addErrorListener(&silent);
+        antlr4::CommonTokenStream tokens(&lexer);
+        tokens.fill();
+
+        std::vector<antlr4::Token*> all = tokens.getTokens();
+        if (!checkTokens(all, file, diags, limits)) return std::nullopt;
+
+        bool onlyEof = std::all_of(all.begin(), all.end(), [](antlr4::Token* t) {
+            return t->getType() == antlr4::Token::EOF || t->getChannel() != antlr4::Token::DEFAULT_CHANNEL;
+        });
+        if (onlyEof) {
+            Span s = pointSpan(f, file, f.text.size());
+            diags.error("E0010", s, "empty module: expected a `policy` header", "expected `policy ...` here")
+                .help = "start the file with `policy NAME version N by principal \"...\";`";
+            return std::nullopt;
+        }
+
+        OmegaParser parser(&tokens);
+        parser.removeErrorListeners();
+        // Stage one: SLL with bail-out, fast and right for almost all input.
+        parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+        parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+        OmegaParser::ModuleContext* tree = nullptr;
+        try {
+            tree = parser.module();
+        } catch (antlr4::ParseCancellationException&) {
+            tree = nullptr;
+        }
+        if (!tree) {
+            // Stage two: full LL with error recovery, so the user gets every syntax error in one run.
+            tokens.seek(0);
+            parser.reset();
+            parser.setErrorHandler(std::make_shared<antlr4::DefaultErrorStrategy>());
+            parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+                antlr4::atn::PredictionMode::LL);
+            SyntaxErrorListener listener(diags, file);
+            parser.addErrorListener(&listener);
+            tree = parser.module();
+            if (listener.count() > 0) return std::nullopt;
+        }
+
+        std::vector<ast::Comment> comments;
+        for (antlr4::Token* t : all) {
+            if (t->getType() != OmegaLexer::LINE_COMMENT && t->getType() != OmegaLexer::BLOCK_COMMENT) continue;
+            ast::Comment c{t->getText(), tokenSpan(file, t), true};
+            std::size_t index = t->getTokenIndex();
+            if (index > 0) {
+                antlr4::Token* prev = all[index - 1];
+                Span ps = tokenSpan(file, prev);
+                c.ownLine = ps.end.line < c.span.begin.line || prev->getType() == antlr4::Token::EOF;
+            }
+            comments.push_back(std::move(c));
+        }
+        return convertModule(tree, file, std::move(comments), diags, limits);
+    } catch (const std::exception& e) {
+        diags.error("E0900", pointSpan(f, file, 0), std::string("internal error while parsing: ") + e.what());
+    } catch (...) {
+        diags.error("E0900", pointSpan(f, file, 0), "internal error while parsing");
+    }
+    return std::nullopt;
+}
+
+}  // namespace omega::parse
