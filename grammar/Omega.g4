@@ -12,11 +12,12 @@ scopeItem   : kind=('tool' | 'data' | 'agent') pattern   # scopeTarget
             | IDENT                                      # scopeArea
             ;
 
-item        : importDecl | labelDecl | agentDecl | toolDecl | dataDecl | kernelsDecl | setDecl | groupDecl
+item        : importDecl | labelDecl | attributeDecl | agentDecl | toolDecl | dataDecl | kernelsDecl | setDecl | groupDecl
             | consentDecl | ruleDecl | assertion | testBlock ;
 
 importDecl  : 'import' STRING ';' ;
 labelDecl   : 'label' IDENT ('<' IDENT)* ';' ;
+attributeDecl : 'attribute' anyName ':' typeRef ';' ;
 agentDecl   : 'agent' IDENT propBlock ;
 dataDecl    : 'data' IDENT propBlock ;
 kernelsDecl : 'kernels' IDENT propBlock ;
@@ -91,7 +92,7 @@ qualName    : leadName ('.' anyName)* ;
 leadName    : IDENT | 'data' | 'read' | 'write' | 'send' | 'test' | 'set' | 'group' | 'label' | 'version' | 'policy'
             | 'kernels' | 'request' | 'consent' | 'sink' | 'pin' ;
 anyName     : IDENT | 'policy' | 'version' | 'by' | 'principal' | 'governs' | 'import' | 'label' | 'agent' | 'data'
-            | 'kernels' | 'tool' | 'set' | 'group' | 'require' | 'consent' | 'for' | 'permit' | 'forbid' | 'assert'
+            | 'kernels' | 'attribute' | 'tool' | 'set' | 'group' | 'require' | 'consent' | 'for' | 'permit' | 'forbid' | 'assert'
             | 'never' | 'always' | 'deny' | 'allow' | 'read' | 'write' | 'send' | 'from' | 'to' | 'when' | 'limit'
             | 'per' | 'obligation' | 'returns' | 'sink' | 'pin' | 'test' | 'request' | 'expect' | 'and' | 'or'
             | 'not' | 'in' | 'like' | 'startswith' | 'true' | 'false' ;

@@ -263,6 +263,10 @@ private:
 
     void print(const Import& i) { simple(i.span, "import " + quote(i.path) + ";"); }
     void print(const LabelDecl& l) { simple(l.span, "label " + joined(l.chain, " < ") + ";"); }
+    void print(const AttributeDecl& a) {
+        std::string t = a.type.name.text + (a.type.elem ? "<" + a.type.elem->text + ">" : "");
+        simple(a.span, "attribute " + a.name.text + ": " + t + ";");
+    }
     void print(const AgentDecl& a) {
         out_ << "agent " << a.name.text;
         props(a.props, a.span);
@@ -449,6 +453,9 @@ public:
     }
     void item(const Import& i) { out << "(import " << quote(i.path) << ")"; }
     void item(const LabelDecl& l) { out << "(label " << joined(l.chain, "<") << ")"; }
+    void item(const AttributeDecl& a) {
+        out << "(attribute " << a.name.text << ' ' << a.type.name.text << (a.type.elem ? "<" + a.type.elem->text + ">" : "") << ")";
+    }
     void item(const AgentDecl& a) { out << "(agent " << a.name.text; props(a.props); out << ")"; }
     void item(const DataDecl& d) { out << "(data " << d.name.text; props(d.props); out << ")"; }
     void item(const KernelsDecl& k) { out << "(kernels " << k.name.text; props(k.props); out << ")"; }

@@ -394,6 +394,15 @@ public:
             l.span = span(c);
             return l;
         }
+        if (auto* c = ctx->attributeDecl()) {
+            AttributeDecl a;
+            a.name = ident(c->anyName());
+            a.type.span = span(c->typeRef());
+            a.type.name = ident(c->typeRef()->anyName(0));
+            if (c->typeRef()->anyName().size() > 1) a.type.elem = ident(c->typeRef()->anyName(1));
+            a.span = span(c);
+            return a;
+        }
         if (auto* c = ctx->agentDecl()) return AgentDecl{ident(c->IDENT()), props(c->propBlock()), span(c)};
         if (auto* c = ctx->dataDecl()) return DataDecl{ident(c->IDENT()), props(c->propBlock()), span(c)};
         if (auto* c = ctx->kernelsDecl()) return KernelsDecl{ident(c->IDENT()), props(c->propBlock()), span(c)};

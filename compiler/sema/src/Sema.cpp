@@ -263,7 +263,30 @@ private:
     // -----------------------------------------------------------------------------------------------------------
     // Declarations
 
+    void attribute(const AttributeDecl& a) {
+        static const std::vector<std::string> builtin{"name", "owner", "measurement"};
+        if (std::find(builtin.begin(), builtin.end(), a.name.text) != builtin.end()) {
+            diags_.error("E0219", a.name.span, quoteName(a.name.text) + " is a built-in agent field", "reserved name");
+            return;
+        }
+        auto type = paramType(a.type);
+        if (!type) return;
+        if (auto it = attrTypes_.find(a.name.text); it != attrTypes_.end()) {
+            if (it->second.first != *type) {
+                diags_.error("E0401", a.type.span,
+                             "attribute " + quoteName(a.name.text) + " is declared " + typeName(*type) + " here but " +
+                                 typeName(it->second.first) + " elsewhere",
+                             "type differs").notes.push_back({"other declaration", it->second.second});
+            }
+            return;
+        }
+        attrTypes_.emplace(a.name.text, std::make_pair(*type, a.name.span));
+    }
+
     void declarations(std::size_t m) {
+        for (Item& item : modules_[m].items) {
+            if (auto* a = std::get_if<AttributeDecl>(&item)) attribute(*a);
+        }
         for (Item& item : modules_[m].items) {
             if (auto* a = std::get_if<AgentDecl>(&item)) agent(*a, m);
         }
@@ -597,6 +620,7 @@ private:
     // Resolves subject, recipient and target, and types the condition.
     void body(Body& b, Scope& sc) {
         sc.action = b.action;
+        unknownTarget_ = false;
         if (b.subject) agentPattern(*b.subject);
         if (b.recipient) {
             if (b.action != Action::Send)
@@ -635,7 +659,7 @@ private:
         if (action == Action::Tool) {
             sc.tools = model_.toolsMatching(p);
             for (const ToolInfo* t : sc.tools) usedTools_.insert(t->name);
-            if (sc.tools.empty()) {
+            if (sc.tools.empty() && !p.any()) {  // `*` in a library module may match nothing yet
                 std::vector<std::string> names;
                 for (auto& [n, _] : model_.tools) names.push_back(n);
                 auto& d = diags_.error("E0202", p.span,
@@ -649,7 +673,7 @@ private:
         } else {
             auto matched = model_.dataMatching(p);
             for (const DataInfo* d : matched) usedData_.insert(d->name);
-            if (matched.empty()) {
+            if (matched.empty() && !p.any()) {
                 std::vector<std::string> names;
                 for (auto& [n, _] : model_.data) names.push_back(n);
                 auto& d = diags_.error("E0207", p.span, "unknown data resource " + quoteName(p.text()),
@@ -680,7 +704,6 @@ private:
 
     void rule(Rule& r, std::size_t m) {
         Scope sc;
-        unknownTarget_ = false;
         body(r.body, sc);
         if (r.limit) limit(*r.limit);
         if (!r.obligations.empty() && r.effect == Effect::Forbid) {
@@ -1131,8 +1154,15 @@ private:
                          "here");
             return TypeKind::Error;
         }
-        if (!sc.hasTarget || sc.tools.empty()) return TypeKind::Error;  // target already reported
         const std::string& name = p[1].text;
+        if (!sc.hasTarget || unknownTarget_) return TypeKind::Error;  // target already reported
+        if (sc.tools.empty()) {
+            diags_.error("E0203", p[1].span,
+                         "unknown argument " + quoteName(name) + ": no declared tool matches this rule's target",
+                         "no tool declares it")
+                .help = "arguments are typed by tool declarations; declare the tool or name it in the rule";
+            return TypeKind::Error;
+        }
         TypeKind type = TypeKind::Error;
         for (const ToolInfo* t : sc.tools) {
             const ParamInfo* param = t->param(name);

@@ -155,6 +155,11 @@ struct LabelDecl {
     std::vector<Ident> chain;  // a < b < c
     Span span;
 };
+struct AttributeDecl {  // `attribute role: string;` types an agent attribute for every agent
+    Ident name;
+    TypeRef type;
+    Span span;
+};
 struct AgentDecl {
     Ident name;
     std::vector<Property> props;
@@ -245,7 +250,7 @@ struct TestBlock {
     Span span;
 };
 
-using Item = std::variant<Import, LabelDecl, AgentDecl, ToolDecl, DataDecl, KernelsDecl, SetDecl, GroupDecl,
+using Item = std::variant<Import, LabelDecl, AttributeDecl, AgentDecl, ToolDecl, DataDecl, KernelsDecl, SetDecl, GroupDecl,
                           ConsentDecl, Rule, Assertion, TestBlock>;
 
 struct Comment {
