@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every bundled policy checks clean (no errors, no warnings) and is in canonical layout: each example directory is
+# checked as one program, each stdlib module on its own.
+set -u
+omegac=$1
+root=$2
+status=0
+shopt -s nullglob
+for dir in "$root"/examples/*/; do
+    files=("$dir"*.omega)
+    [ ${#files[@]} -gt 0 ] || continue
+    if ! "$omegac" check --werror -q "${files[@]}"; then echo "FAIL: check $dir"; status=1; fi
+done
+while IFS= read -r -d '' f; do
+    if ! "$omegac" check --werror -q "$f"; then echo "FAIL: check $f"; status=1; fi
+done < <(find "$root/stdlib-policies" -name '*.omega' -print0)
+while IFS= read -r -d '' f; do
+    if ! "$omegac" fmt --check "$f" >/dev/null; then echo "FAIL: not formatted: $f"; status=1; fi
+done < <(find "$root/examples" "$root/stdlib-policies" -name '*.omega' -print0)
+count=$(find "$root/examples" "$root/stdlib-policies" -name '*.omega' | wc -l)
+if [ "$count" -eq 0 ]; then echo "FAIL: no bundled policies found"; status=1; fi
+echo "bundled policies: $count files checked"
+exit $status

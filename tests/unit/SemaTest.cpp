@@ -1,0 +1,137 @@
+// Unit tests for sema: the lattice, expression types, scoping, tests, and the codes of typical mistakes.
+#include "TestUtil.h"
+
+#include <gtest/gtest.h>
+
+using namespace omega;
+using omega::test::check;
+using omega::test::kPrelude;
+
+namespace {
+
+std::string codesOf(const std::string& text) {
+    auto c = check(std::string(kPrelude) + text);
+    std::string out;
+    for (const auto& code : c->codes())
+        if (code[0] == 'E') out += (out.empty() ? "" : ",") + code;  // errors only; warnings are tested apart
+    return out;
+}
+
+}  // namespace
+
+TEST(Sema, PreludeIsCleanApartFromUnusedWarnings) {
+    auto c = check(std::string(kPrelude) + "permit tool * by agent *;\npermit read records;\n");
+    EXPECT_EQ(c->diags.errorCount(), 0u) << c->first();
+    EXPECT_EQ(c->diags.warningCount(), 0u) << c->first();
+}
+
+TEST(Sema, LatticeIsTheTransitiveClosureOfPartialOrders) {
+    auto c = check("policy p version 1 by principal \"x\";\nlabel Public < Internal < PII < PHI;\n"
+                   "label Internal < Secret;\n");
+    const auto& L = c->model.lattice;
+    auto id = [&](const char* n) { return *L.find(n); };
+    EXPECT_TRUE(L.le(id("Public"), id("PHI")));
+    EXPECT_TRUE(L.le(id("Public"), id("Secret")));
+    EXPECT_FALSE(L.le(id("Secret"), id("PHI")));
+    EXPECT_FALSE(L.le(id("PHI"), id("Secret")));
+    EXPECT_TRUE(L.le(id("PII"), id("PII")));
+}
+
+TEST(Sema, LabelCyclesAreRejectedAcrossStatements) {
+    auto c = check("policy p version 1 by principal \"x\";\nlabel A < B < C;\nlabel C < A;\n");
+    ASSERT_EQ(c->codes(), std::vector<std::string>{"E0501"});
+    EXPECT_EQ(c->first(), "3:11 E0501 label ordering has a cycle: A < B < C < A");
+}
+
+TEST(Sema, AnnotatesExpressionTypes) {
+    auto c = check(std::string(kPrelude) +
+                   "permit tool ehr.read by agent triage when args.fields <= {\"vitals\"} and session.taint >= PII;\n"
+                   "permit read records;\npermit tool web.search;\npermit tool bank.transfer;\n");
+    ASSERT_FALSE(c->diags.hasErrors()) << c->first();
+    const ast::Rule* rule = nullptr;
+    for (const auto& item : c->modules[0].items)
+        if (auto* r = std::get_if<ast::Rule>(&item); r && !rule) rule = r;
+    ASSERT_TRUE(rule);
+    const ast::Expr& cond = *rule->body.condition;
+    EXPECT_EQ(cond.type, ast::TypeKind::Bool);
+    EXPECT_EQ(cond.kids[0]->kids[0]->type, ast::TypeKind::StringSet);
+    EXPECT_EQ(cond.kids[1]->kids[0]->type, ast::TypeKind::LabelSet);
+    EXPECT_EQ(cond.kids[1]->kids[1]->type, ast::TypeKind::Label);
+}
+
+TEST(Sema, MisspelledArgumentIsAnErrorNeverASilentFalse) {
+    // The published Rego policy's `input.pramas.arguments` bug, in Omega: a compile error with a suggestion.
+    auto c = check(std::string(kPrelude) + "permit tool ehr.read when args.feilds <= {\"vitals\"};\n");
+    ASSERT_TRUE(c->diags.hasErrors());
+    auto all = c->diags.sorted();
+    auto d = *std::find_if(all.begin(), all.end(), [](const auto& x) { return x.code[0] == 'E'; });
+    EXPECT_EQ(d.code, "E0203");
+    EXPECT_EQ(d.help, "did you mean `fields`?");
+}
+
+TEST(Sema, TypicalMistakesHaveStableCodes) {
+    EXPECT_EQ(codesOf("permit tool ehr.read by agent triag;\n"), "E0201");
+    EXPECT_EQ(codesOf("permit tool ehr.reed;\n"), "E0202");
+    EXPECT_EQ(codesOf("permit tool ehr.read when requst.purpose == \"x\";\n"), "E0210");
+    EXPECT_EQ(codesOf("permit tool ehr.read when request.purpos == \"x\";\n"), "E0204");
+    EXPECT_EQ(codesOf("permit tool ehr.read when session.taint >= PHX;\n"), "E0210");
+    EXPECT_EQ(codesOf("permit read recs;\n"), "E0207");
+    EXPECT_EQ(codesOf("permit tool bank.transfer when args.amount <= \"5\";\n"), "E0401");
+    EXPECT_EQ(codesOf("permit gpu.alloc when gpu.bytes_total <= 40;\n"), "E0406");
+    EXPECT_EQ(codesOf("permit gpu.alloc when gpu.bytes_total <= 40 s;\n"), "E0406");
+    EXPECT_EQ(codesOf("permit gpu.alloc when gpu.bytes_total <= 40 GiX;\n"), "E0211");
+    EXPECT_EQ(codesOf("permit tool ehr.read when request.purpose;\n"), "E0403");
+    EXPECT_EQ(codesOf("permit tool ehr.read when request.purpose like request.user;\n"), "E0405");
+    EXPECT_EQ(codesOf("permit tool ehr.read when request.purpose < \"b\";\n"), "E0402");
+    EXPECT_EQ(codesOf("permit read records when args.x == 1;\n"), "E0412");
+    EXPECT_EQ(codesOf("forbid tool ehr.read obligation audit;\n"), "E0505");
+    EXPECT_EQ(codesOf("permit tool ehr.read obligation aprove(\"x\");\n"), "E0213");
+    EXPECT_EQ(codesOf("permit tool ehr.read obligation approve;\n"), "E0220");
+    EXPECT_EQ(codesOf("permit tool ehr.read from agent triage;\n"), "E0503");
+    EXPECT_EQ(codesOf("permit send to agent billing;\n"), "");
+    EXPECT_EQ(codesOf("permit send web.search;\n"), "E0504");
+    EXPECT_EQ(codesOf("permit tool;\n"), "E0506");
+    EXPECT_EQ(codesOf("permit tool ehr.read limit 0 per minute;\n"), "E0507");
+    EXPECT_EQ(codesOf("permit tool ehr.read limit 5 per fortnight;\n"), "E0211");
+    EXPECT_EQ(codesOf("agent triage { owner \"x\"; }\n"), "E0301");
+    EXPECT_EQ(codesOf("tool t(a: string, a: int);\npermit tool t;\n"), "E0302");
+    EXPECT_EQ(codesOf("tool t(a: strng);\npermit tool t;\n"), "E0212");
+    EXPECT_EQ(codesOf("agent x { role 3; }\n"), "E0401");
+    EXPECT_EQ(codesOf("set session = {\"a\"};\n"), "E0219");
+    EXPECT_EQ(codesOf("set s = {\"a\", PHI};\n"), "E0404");
+}
+
+TEST(Sema, ScopesLimitWhatAPrincipalGoverns) {
+    const char* lib = "policy decls version 1 by principal \"operator\";\nlabel PHI;\nagent a { owner \"o\"; }\n"
+                      "tool ehr.read(id: string) returns PHI;\ntool web.search(q: string) sink;\n"
+                      "permit tool * by agent a;\n";
+    auto ok = check(std::vector<std::string>{lib, "policy ehr version 1 by principal \"provider:ehr\" governs tool ehr.*;\n"
+                          "forbid tool ehr.read when args.id == \"\";\nrequire consent for tool ehr.*;\n"});
+    EXPECT_FALSE(ok->diags.hasErrors()) << ok->first();
+    auto bad = check(std::vector<std::string>{lib, "policy ehr version 1 by principal \"provider:ehr\" governs tool ehr.*;\n"
+                           "forbid tool web.search;\nrequire consent for tool web.*;\n"});
+    EXPECT_EQ(bad->codes(), (std::vector<std::string>{"E0502", "E0508"}));
+}
+
+TEST(Sema, TestBlocksAreTypedAgainstTheRequest) {
+    EXPECT_EQ(codesOf("permit tool * by agent *;\npermit read records;\n"
+                      "test \"t\" { session.taint = PHI; request tool bank.transfer(to: \"x\", amount: 5) by agent billing; "
+                      "expect allow; }\n"),
+              "");
+    EXPECT_EQ(codesOf("permit tool * by agent *;\npermit read records;\n"
+                      "test \"t\" { request tool bank.transfer(to: \"x\") by agent billing; expect allow; }\n"),
+              "E0410");
+    EXPECT_EQ(codesOf("permit tool * by agent *;\npermit read records;\n"
+                      "test \"t\" { request tool bank.transfer(to: \"x\", amount: \"5\") by agent billing; expect deny; }\n"),
+              "E0409");
+    EXPECT_EQ(codesOf("permit tool * by agent *;\npermit read records;\n"
+                      "test \"t\" { data.label = PHI; request read records by agent billing; expect deny; }\n"),
+              "E0204");
+    EXPECT_EQ(codesOf("permit tool * by agent *;\npermit read records;\ntest \"t\" { expect deny; }\n"), "E0509");
+}
+
+TEST(Sema, UnusedDeclarationsWarn) {
+    auto c = check(std::string(kPrelude) + "set unused = {\"a\"};\npermit tool web.search;\n");
+    EXPECT_FALSE(c->diags.hasErrors()) << c->first();
+    EXPECT_EQ(c->diags.warningCount(), 4u);  // two tools, the data resource and the set
+}
