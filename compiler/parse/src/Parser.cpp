@@ -5,7 +5,6 @@
 #include "Converter.h"
 #include "OmegaLexer.h"
 #include "OmegaParser.h"
-#include "antlr4-runtime.h"
 
 #include <algorithm>
 #include <sstream>

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Set-up on a fresh Debian 12 machine: installs what is missing (apt-get), configures and builds Omega, then runs
+# `omegac check` on the bundled multi-principal clinic example. Run as root (or with sudo available).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${OMEGA_BUILD_DIR:-"$root/build"}
+
+packages=(build-essential cmake ninja-build python3 antlr4 libantlr4-runtime-dev libcli11-dev libgtest-dev
+          libbenchmark-dev llvm-14-tools clang-14)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build"
+
+echo
+echo "setup: omegac check examples/clinic/*.omega"
+"$build/compiler/tools/omegac/omegac" check "$root"/examples/clinic/*.omega

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests, lit golden tests and the bundled-policy check, first in the normal build and
+# then under AddressSanitizer + UndefinedBehaviorSanitizer, then a bounded libFuzzer run of the parser.
+# Run scripts/setup.sh first on a fresh machine. Exits non-zero if anything fails.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc)
+
+run_suite() {
+    local build=$1
+    shift
+    cmake -S "$root" -B "$build" -G Ninja "$@" >/dev/null
+    cmake --build "$build"
+    ctest --test-dir "$build" --output-on-failure -j "$jobs"
+}
+
+echo "== test: normal build"
+run_suite "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+echo "== test: AddressSanitizer + UndefinedBehaviorSanitizer"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run_suite "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DOMEGA_SANITIZE=ON -DOMEGA_BENCHMARKS=OFF
+
+echo "== test: parser fuzzing (bounded)"
+"$root/scripts/fuzz.sh" "${OMEGA_FUZZ_SECONDS:-60}"
+echo "== test: all passed"
