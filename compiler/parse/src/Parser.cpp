@@ -210,9 +210,10 @@ std::optional<ast::Module> parseModule(const source::SourceManager& sm, FileId f
     const source::SourceFile& f = sm.file(file);
     try {
         if (f.text.size() > limits.maxFileBytes) {
+            // The loader stops reading just past the limit, so the text's size is not the file's size.
             diags.error("E0003", pointSpan(f, file, 0),
-                        "file is " + std::to_string(f.text.size()) + " bytes; the limit is " +
-                            std::to_string(limits.maxFileBytes) + " bytes",
+                        "file is larger than " + std::to_string(limits.maxFileBytes) +
+                            " bytes, the limit for one module",
                         "file starts here")
                 .help = "split the policy into modules joined with `import`";
             return std::nullopt;
