@@ -1121,10 +1121,6 @@ private:
             return TypeKind::Error;
         }
         if (!(f->actions & bit(sc.action))) return unavailable(e, sc);
-        if (root == "tool" && field == "label") {
-            bool any = std::any_of(sc.tools.begin(), sc.tools.end(), [](const ToolInfo* t) { return t->resultLabel; });
-            (void)any;
-        }
         return f->type;
     }
 
