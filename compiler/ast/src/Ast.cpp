@@ -15,6 +15,7 @@ const char* typeName(TypeKind t) {
         case TypeKind::Hash: return "hash";
         case TypeKind::StringSet: return "set<string>";
         case TypeKind::LabelSet: return "set<label>";
+        case TypeKind::EmptySet: return "empty set";
         case TypeKind::Agent: return "agent";
         case TypeKind::Group: return "group";
         case TypeKind::KernelSet: return "kernels";

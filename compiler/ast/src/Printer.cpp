@@ -111,7 +111,7 @@ std::string obligationsText(const std::vector<Obligation>& obs) {
 
 std::string limitText(const RateLimit& l) {
     std::string out = "limit " + std::to_string(l.count) + " per ";
-    if (l.windowCount > 0) {
+    if (l.durationWindow) {
         out += std::to_string(l.windowCount) + (isDurationUnit(l.windowUnit.text) ? "" : " ") + l.windowUnit.text;
     } else {
         out += l.windowUnit.text;
@@ -477,7 +477,8 @@ public:
         out << (r.effect == Effect::Permit ? "(permit " : "(forbid ");
         body(r.body);
         if (r.limit) {
-            out << " (limit " << r.limit->count << ' ' << r.limit->windowCount << ' ' << r.limit->windowUnit.text;
+            out << " (limit " << r.limit->count << ' ' << r.limit->durationWindow << ' ' << r.limit->windowCount << ' '
+                << r.limit->windowUnit.text;
             if (r.limit->key) out << " per " << r.limit->key->text;
             out << ")";
         }

@@ -150,7 +150,7 @@ public:
         while (auto* c = dynamic_cast<Ctx*>(cur)) {
             spine.push_back(c);
             cur = c->expr(0);
-            if (spine.size() > limits_.maxChain) {
+            if (spine.size() + 1 > limits_.maxChain) {
                 error("E0008", span(top),
                       std::string("condition joins more than ") + std::to_string(limits_.maxChain) +
                           " terms with `" + binOpText(op) + "`",
@@ -337,6 +337,7 @@ public:
         l.span = span(ctx);
         l.count = integer(ctx->INT());
         if (auto* w = dynamic_cast<OmegaParser::DurationWindowContext*>(ctx->window())) {
+            l.durationWindow = true;
             l.windowCount = integer(w->INT());
             if (w->IDENT()) {
                 l.windowUnit = ident(w->IDENT());

@@ -70,10 +70,19 @@ private:
         return ec ? path : p.string();
     }
 
-    void load(const std::string& displayPath, const std::string& key, std::string text, bool isRoot) {
-        if (result.program.modules.size() >= options_.limits.maxImports) {
-            diags_.error("E0104", Span{}, "more than " + std::to_string(options_.limits.maxImports) +
-                                              " modules in one program");
+    void load(const std::string& displayPath, const std::string& key, std::string text, bool isRoot,
+              Span where = {}) {
+        // Counted as loads start, so a deep chain of imports is bounded as well as a wide one; the depth bound
+        // also bounds this recursion.
+        if (++started_ > options_.limits.maxImports) {
+            diags_.error("E0104", where, "more than " + std::to_string(options_.limits.maxImports) +
+                                             " modules in one program", "one too many");
+            return;
+        }
+        if (stack_.size() >= options_.limits.maxImportDepth) {
+            diags_.error("E0104", where, "imports are nested more than " +
+                                             std::to_string(options_.limits.maxImportDepth) + " deep",
+                         "too deep").help = "import shared modules from the top-level module instead of in a chain";
             return;
         }
         state_[key] = State::Visiting;
@@ -127,7 +136,7 @@ private:
                              "imported here");
                 return;
             }
-            load(c.lexically_normal().string(), key, std::move(*text), false);
+            load(c.lexically_normal().string(), key, std::move(*text), false, imp.span);
             return;
         }
         auto& d = diags_.error("E0101", imp.span, "imported module `" + imp.path + "` not found", "imported here");
@@ -144,6 +153,7 @@ private:
     std::map<std::string, State> state_;
     std::map<std::string, std::size_t> index_;
     std::vector<std::string> stack_;
+    std::size_t started_ = 0;
 };
 
 }  // namespace

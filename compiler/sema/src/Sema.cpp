@@ -74,6 +74,15 @@ std::vector<std::string> allUnits() {
 }
 
 bool isQuantity(TypeKind t) { return t == TypeKind::Size || t == TypeKind::Duration; }
+bool isSet(TypeKind t) { return t == TypeKind::StringSet || t == TypeKind::LabelSet || t == TypeKind::EmptySet; }
+
+// The common type of two operands, if they have one: equal types, or `{}` with either kind of set.
+std::optional<TypeKind> unify(TypeKind a, TypeKind b) {
+    if (a == b) return a;
+    if (a == TypeKind::EmptySet && isSet(b)) return b;
+    if (b == TypeKind::EmptySet && isSet(a)) return a;
+    return std::nullopt;
+}
 bool isOrdered(TypeKind t) { return t == TypeKind::Int || isQuantity(t); }
 
 // What kind of identifier a bare name in an expression denotes.
@@ -111,7 +120,11 @@ public:
         for (std::size_t i = 0; i < modules_.size(); ++i) header(i);
         for (std::size_t i = 0; i < modules_.size(); ++i) labels(i);
         buildLattice();
-        for (std::size_t i = 0; i < modules_.size(); ++i) declarations(i);
+        // Declarations in phases across all modules, so no declaration depends on module load order.
+        for (std::size_t i = 0; i < modules_.size(); ++i) declarations(i, Phase::Attributes);
+        for (std::size_t i = 0; i < modules_.size(); ++i) declarations(i, Phase::Agents);
+        for (std::size_t i = 0; i < modules_.size(); ++i) declarations(i, Phase::Others);
+        for (std::size_t i = 0; i < modules_.size(); ++i) declarations(i, Phase::Groups);
         for (std::size_t i = 0; i < modules_.size(); ++i) statements(i);
         unused();
         return std::move(model_);
@@ -179,13 +192,28 @@ private:
             if (!l) continue;
             for (const Ident& id : l->chain) {
                 if (!declareName(id, NameKind::Label)) continue;
+                labelModule_.emplace(id.text, m);
                 if (!model_.lattice.index.count(id.text)) {
                     model_.lattice.index[id.text] = static_cast<int>(model_.lattice.names.size());
                     model_.lattice.names.push_back(id.text);
                 }
             }
-            for (std::size_t i = 0; i + 1 < l->chain.size(); ++i)
-                edges_.push_back({l->chain[i].text, l->chain[i + 1].text, l->chain[i + 1].span});
+            for (std::size_t i = 0; i + 1 < l->chain.size(); ++i) {
+                const Ident& lo = l->chain[i];
+                const Ident& hi = l->chain[i + 1];
+                // A scoped principal may place its own labels in the lattice, but may not reorder labels that
+                // other modules declared: that would change what their rules allow.
+                if (!modules_[m].header.governs.empty() && labelModule_[lo.text] != m && labelModule_[hi.text] != m) {
+                    auto& d = diags_.error("E0514", hi.span,
+                                           "principal " + quoteName(modules_[m].header.principal) +
+                                               " may not order labels declared by other modules",
+                                           "both labels are declared elsewhere");
+                    d.help = "only unscoped modules (without `governs`) may relate existing labels; declare a new "
+                             "label of this module instead";
+                    continue;
+                }
+                edges_.push_back({lo.text, hi.text, hi.span});
+            }
         }
     }
 
@@ -283,23 +311,28 @@ private:
         attrTypes_.emplace(a.name.text, std::make_pair(*type, a.name.span));
     }
 
-    void declarations(std::size_t m) {
+    enum class Phase { Attributes, Agents, Others, Groups };
+
+    void declarations(std::size_t m, Phase phase) {
         for (Item& item : modules_[m].items) {
-            if (auto* a = std::get_if<AttributeDecl>(&item)) attribute(*a);
+            switch (phase) {
+                case Phase::Attributes:
+                    if (auto* a = std::get_if<AttributeDecl>(&item)) attribute(*a);
+                    break;
+                case Phase::Agents:
+                    if (auto* a = std::get_if<AgentDecl>(&item)) agent(*a, m);
+                    break;
+                case Phase::Others:
+                    if (auto* t = std::get_if<ToolDecl>(&item)) tool(*t, m);
+                    else if (auto* d = std::get_if<DataDecl>(&item)) data(*d, m);
+                    else if (auto* k = std::get_if<KernelsDecl>(&item)) kernels(*k, m);
+                    else if (auto* s = std::get_if<SetDecl>(&item)) set(*s, m);
+                    break;
+                case Phase::Groups:
+                    if (auto* g = std::get_if<GroupDecl>(&item)) group(*g, m);
+                    break;
+            }
         }
-        for (Item& item : modules_[m].items) {
-            if (auto* a = std::get_if<AgentDecl>(&item)) agent(*a, m);
-        }
-        for (Item& item : modules_[m].items) {
-            if (auto* t = std::get_if<ToolDecl>(&item)) tool(*t, m);
-            else if (auto* d = std::get_if<DataDecl>(&item)) data(*d, m);
-            else if (auto* k = std::get_if<KernelsDecl>(&item)) kernels(*k, m);
-            else if (auto* s = std::get_if<SetDecl>(&item)) set(*s, m);
-        }
-        // Groups after all agents of all modules would be better; agents of later modules are declared by then
-        // only if they come first in load order, which imports guarantee.
-        for (Item& item : modules_[m].items)
-            if (auto* g = std::get_if<GroupDecl>(&item)) group(*g, m);
     }
 
     // The type of a declared literal (agent attribute, data property); labels by bare name.
@@ -317,6 +350,7 @@ private:
                 }
                 break;
             case Expr::Kind::Set: {
+                if (e.kids.empty()) return e.type = TypeKind::EmptySet;
                 TypeKind elem = TypeKind::String;
                 for (auto& k : e.kids) {
                     TypeKind t = literalType(*k);
@@ -365,12 +399,15 @@ private:
                 diags_.error("E0219", p.key.span, "`name` is reserved: an agent's name is its declared name",
                              "reserved");
             } else {
-                if (auto it = attrTypes_.find(p.key.text); it != attrTypes_.end() && it->second.first != t) {
+                auto it = attrTypes_.find(p.key.text);
+                if (it != attrTypes_.end() && unify(it->second.first, t)) {
+                    it->second.first = *unify(it->second.first, t);
+                } else if (it != attrTypes_.end()) {
                     auto& d = diags_.error("E0401", p.value->span,
                                            "attribute " + quoteName(p.key.text) + " is " + typeName(t) +
-                                               " here but " + typeName(it->second.first) + " on another agent",
+                                               " here but " + typeName(it->second.first) + " elsewhere",
                                            "type differs");
-                    d.notes.push_back({"first declared here", it->second.second});
+                    d.notes.push_back({"its type was first given here", it->second.second});
                     continue;
                 }
                 attrTypes_.emplace(p.key.text, std::make_pair(t, p.value->span));
@@ -407,7 +444,7 @@ private:
         }
         std::vector<std::string> names{"string", "int", "bool", "duration", "size", "label", "set"};
         auto& d = diags_.error("E0212", t.span, "unknown type " + quoteName(t.name.text), "not a parameter type");
-        d.help = "parameter types are string, int, bool, duration, size, label and set<string>";
+        d.help = "parameter types are string, int, bool, duration, size, label, set<string> and set<label>";
         suggest(d, t.name.text, names);
         return std::nullopt;
     }
@@ -466,7 +503,7 @@ private:
         if (t == TypeKind::String) fn(e.text, e.span);
         else if (t == TypeKind::StringSet)
             for (auto& k : e.kids) fn(k->text, k->span);
-        else if (t != TypeKind::Error)
+        else if (t != TypeKind::Error && t != TypeKind::EmptySet)
             mismatch(e.span, what, TypeKind::StringSet, t);
     }
 
@@ -705,7 +742,7 @@ private:
     void rule(Rule& r, std::size_t m) {
         Scope sc;
         body(r.body, sc);
-        if (r.limit) limit(*r.limit);
+        if (r.limit) limit(*r.limit, r.body.action);
         if (!r.obligations.empty() && r.effect == Effect::Forbid) {
             diags_.error("E0505", r.obligations.front().span, "obligations apply only to `permit` rules",
                          "on a forbid").help = "a forbid always denies; to audit denials, every decision is logged";
@@ -714,10 +751,14 @@ private:
         governs(r.body, m);
     }
 
-    void limit(const RateLimit& l) {
+    void limit(const RateLimit& l, Action action) {
         if (l.count <= 0) diags_.error("E0507", l.span, "rate limit must allow at least one request", "zero limit");
-        if (l.windowCount > 0) {
+        if (l.durationWindow) {
             if (l.windowUnit.text.empty()) return;  // reported by the parser
+            if (l.windowCount <= 0)
+                diags_.error("E0507", l.span, "rate-limit window must be longer than zero", "empty window");
+            if (auto unit = durationUnit(l.windowUnit.text); unit && l.windowCount > INT64_MAX / *unit)
+                diags_.error("E0011", l.span, "rate-limit window is too long", "overflows 64 bits");
             if (!durationUnit(l.windowUnit.text)) {
                 auto& d = diags_.error("E0211", l.windowUnit.span, "unknown time unit " + quoteName(l.windowUnit.text),
                                        "not a time unit");
@@ -743,6 +784,11 @@ private:
                                        "not a key");
                 d.help = "count `per agent`, `per session`, `per user` or `per tool`";
                 suggest(d, l.key->text, keys);
+            } else if (l.key->text == "tool" && action != Action::Tool) {
+                diags_.error("E0217", l.key->span,
+                             std::string("`per tool` counts per tool, but this is a `") + actionName(action) + "` rule",
+                             "no tool here")
+                    .help = "count `per agent`, `per session` or `per user`";
             }
         }
     }
@@ -846,6 +892,12 @@ private:
             if (model_.dataMatching(s.pattern).empty())
                 diags_.error("E0207", s.pattern.span, "unknown data resource " + quoteName(s.pattern.text()),
                              "not a declared data resource");
+        } else if (s.kind == ScopeItem::Kind::Agent && !s.pattern.any()) {
+            bool any = std::any_of(model_.agents.begin(), model_.agents.end(),
+                                   [&](const auto& a) { return patternMatches(s.pattern, a.first); });
+            if (!any)
+                diags_.error("E0201", s.pattern.span, "no declared agent matches " + quoteName(s.pattern.text()),
+                             "not a declared agent");
         }
         const Header& h = modules_[m].header;
         if (h.governs.empty()) {
@@ -900,6 +952,7 @@ private:
             case Expr::Kind::Quantity: return quantity(e);
             case Expr::Kind::Path: return path(e, sc);
             case Expr::Kind::Set: {
+                if (e.kids.empty()) return TypeKind::EmptySet;
                 TypeKind elem = TypeKind::String;
                 for (std::size_t i = 0; i < e.kids.size(); ++i) {
                     TypeKind t = expr(*e.kids[i], sc);
@@ -967,7 +1020,7 @@ private:
                 }
                 if (l == TypeKind::Label && r == TypeKind::Label) return TypeKind::Bool;
                 if (l == TypeKind::LabelSet && r == TypeKind::Label) return TypeKind::Bool;
-                if ((l == TypeKind::StringSet || l == TypeKind::LabelSet) && l == r) return TypeKind::Bool;
+                if (isSet(l) && isSet(r) && unify(l, r)) return TypeKind::Bool;
                 if (l == TypeKind::String && r == TypeKind::String)
                     return fail("strings have no order; " + op + " does not apply", e.span,
                                 "use `==`, `startswith` or `like`");
@@ -975,8 +1028,8 @@ private:
                             "no ordering here");
             }
             case BinOp::In: {
-                bool ok = (l == TypeKind::String && r == TypeKind::StringSet) ||
-                          (l == TypeKind::Label && r == TypeKind::LabelSet) ||
+                bool ok = (l == TypeKind::String && unify(r, TypeKind::StringSet) == TypeKind::StringSet) ||
+                          (l == TypeKind::Label && unify(r, TypeKind::LabelSet) == TypeKind::LabelSet) ||
                           (l == TypeKind::Agent && r == TypeKind::Group) ||
                           ((l == TypeKind::Kernel || l == TypeKind::Hash || l == TypeKind::String) &&
                            r == TypeKind::KernelSet);
@@ -1010,12 +1063,12 @@ private:
             if (depth < 0 || depth > 1) break;
         }
         if (depth != 0)
-            diags_.error("E0411", pattern.span, "unbalanced `[` in glob pattern", "invalid glob")
+            diags_.error("E0411", pattern.span, "unbalanced `[` or `]` in glob pattern", "invalid glob")
                 .help = "globs use `*`, `?` and `[abc]`";
     }
 
     bool sameType(Expr& e, TypeKind l, TypeKind r) {
-        if (l == r) return true;
+        if (unify(l, r)) return true;
         Expr& lhs = *e.kids[0];
         Expr& rhs = *e.kids[1];
         if ((isQuantity(l) && r == TypeKind::Int) || (isQuantity(r) && l == TypeKind::Int)) {
@@ -1124,19 +1177,20 @@ private:
         return f->type;
     }
 
+    // A field that exists, but not in requests of this rule's action.
     TypeKind unavailable(const Expr& e, const Scope& sc) {
-        std::string root = e.path[0].text;
+        const std::string& root = e.path[0].text;
+        std::string field = e.path.size() > 1 ? e.path[1].text : "";
+        const FieldDef* f = findField(root, field);
+        ActionMask mask = f ? f->actions : root == "args" ? bit(Action::Tool) : bit(Action::Send);
         std::string acts;
-        for (Action a : kAllActions) {
-            bool ok = root == "recipient" ? a == Action::Send : false;
-            for (const FieldDef& f : requestSchema())
-                if (f.root == root && (f.actions & bit(a))) ok = true;
-            if (ok) acts += (acts.empty() ? "" : ", ") + std::string(actionName(a));
-        }
+        for (Action a : kAllActions)
+            if (mask & bit(a)) acts += (acts.empty() ? "" : ", ") + std::string(actionName(a));
+        std::string whole = root + (field.empty() ? "" : "." + field);
         diags_.error("E0412", e.span,
-                     quoteName(root) + " is not available in a `" + actionName(sc.action) + "` rule",
-                     "no such field for this action")
-            .help = quoteName(root) + " belongs to requests of: " + acts;
+                     quoteName(whole) + " is not available in a `" + actionName(sc.action) + "` rule",
+                     "not part of this request")
+            .help = quoteName(whole) + " belongs to requests of: " + acts;
         return TypeKind::Error;
     }
 
@@ -1268,8 +1322,7 @@ private:
                 continue;
             }
             TypeKind t = expr(*a.value, sc);
-            if (t != TypeKind::Error && t != p->type) {
-                if (p->type == TypeKind::StringSet && t == TypeKind::LabelSet && a.value->kids.empty()) continue;
+            if (t != TypeKind::Error && !unify(t, p->type)) {
                 diags_.error("E0409", a.value->span,
                              "argument " + quoteName(a.name.text) + " of " + quoteName(tool.name) + " is " +
                                  article(p->type) + ", found " + article(t),
@@ -1296,10 +1349,11 @@ private:
                 if (fd.supplied && !fd.field.empty()) candidates.push_back(std::string(fd.root) + "." + std::string(fd.field));
             std::string whole;
             for (const Ident& i : p) whole += (whole.empty() ? "" : ".") + i.text;
-            auto& d = diags_.error("E0204", a.span,
-                                   f ? quoteName(whole) + " comes from declarations and cannot be set by a test"
-                                     : "unknown request field " + quoteName(whole),
-                                   "cannot be set");
+            std::string message = !f ? "unknown request field " + quoteName(whole)
+                                  : f->type == TypeKind::Kernel
+                                      ? "set the kernel's fields (`kernel.module`, `kernel.name`, ...), not `kernel`"
+                                      : quoteName(whole) + " comes from declarations and cannot be set by a test";
+            auto& d = diags_.error("E0204", a.span, message, "cannot be set");
             suggest(d, whole, candidates);
             return;
         }
@@ -1312,9 +1366,7 @@ private:
         Scope local;
         TypeKind t = expr(*a.value, sc ? *sc : local);
         if (t == TypeKind::Error) return;
-        bool ok = t == f->type || (f->type == TypeKind::LabelSet && t == TypeKind::Label) ||
-                  (f->type == TypeKind::StringSet && t == TypeKind::LabelSet && a.value->kids.empty()) ||
-                  (f->type == TypeKind::LabelSet && t == TypeKind::StringSet && a.value->kids.empty());
+        bool ok = unify(t, f->type) || (f->type == TypeKind::LabelSet && t == TypeKind::Label);
         if (!ok) {
             if ((isQuantity(f->type) && t == TypeKind::Int))
                 diags_.error("E0406", a.value->span,
@@ -1358,6 +1410,7 @@ private:
     std::map<std::string, Span> testNames_;
     std::map<std::string, std::pair<TypeKind, Span>> attrTypes_;
     std::vector<Edge> edges_;
+    std::map<std::string, std::size_t> labelModule_;  // module of each label's first mention
     std::set<std::string> usedNames_, usedTools_, usedData_;
     bool unknownTarget_ = false;
 };

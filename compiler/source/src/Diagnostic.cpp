@@ -158,13 +158,10 @@ void jsonSpan(std::ostream& out, const SourceManager& sm, const Span& span) {
 
 }  // namespace
 
-void renderJson(std::ostream& out, const SourceManager& sm, const std::vector<Diagnostic>& diags) {
-    std::size_t errors = 0, warnings = 0;
+void renderJson(std::ostream& out, const SourceManager& sm, const DiagnosticEngine& engine) {
     out << "{\"diagnostics\":[";
     bool first = true;
-    for (const Diagnostic& d : diags) {
-        if (d.severity == Severity::Error) ++errors;
-        if (d.severity == Severity::Warning) ++warnings;
+    for (const Diagnostic& d : engine.sorted()) {
         out << (first ? "" : ",") << "\n  {\"severity\":\"" << severityName(d.severity) << "\",\"code\":\"" << d.code
             << "\",\"message\":\"" << jsonEscape(d.message) << "\",\"span\":";
         first = false;
@@ -177,7 +174,8 @@ void renderJson(std::ostream& out, const SourceManager& sm, const std::vector<Di
         }
         out << "],\"help\":\"" << jsonEscape(d.help) << "\"}";
     }
-    out << "\n],\"errors\":" << errors << ",\"warnings\":" << warnings << "}\n";
+    out << "\n],\"errors\":" << engine.errorCount() << ",\"warnings\":" << engine.warningCount()
+        << ",\"dropped\":" << engine.dropped() << "}\n";
 }
 
 }  // namespace omega::source

@@ -37,11 +37,11 @@ void addCommon(CLI::App& cmd, CommonOptions& o) {
 
 void printDiagnostics(const source::SourceManager& sm, const source::DiagnosticEngine& diags,
                       const CommonOptions& o) {
-    auto sorted = diags.sorted();
     if (o.format == "json") {
-        source::renderJson(std::cout, sm, sorted);
+        source::renderJson(std::cout, sm, diags);
         return;
     }
+    auto sorted = diags.sorted();
     source::RenderOptions r;
     r.color = o.color == "always" || (o.color == "auto" && isatty(STDERR_FILENO));
     source::renderHuman(std::cerr, sm, sorted, r);

@@ -34,6 +34,7 @@ enum class TypeKind {
     Hash,       // sha256/sha384 digest literal
     StringSet,  // set<string>
     LabelSet,   // set<label> (session.taint)
+    EmptySet,   // `{}`: unifies with either set type
     Agent,
     Group,      // a named agent group
     KernelSet,  // a named GPU kernel set
@@ -103,7 +104,8 @@ struct Obligation {
 
 struct RateLimit {
     std::int64_t count = 0;
-    std::int64_t windowCount = 0;  // 0 for a named window such as `minute`
+    bool durationWindow = false;   // `30s` rather than a named window such as `minute`
+    std::int64_t windowCount = 0;  // the number of a duration window
     Ident windowUnit;              // `minute`, or the unit of `30s`
     std::optional<Ident> key;      // `per agent`
     Span span;

@@ -65,8 +65,9 @@ struct RenderOptions {
 // `file:line:col: error[E0123]: message`, the source line, a caret underline with the label, notes, help.
 void renderHuman(std::ostream& out, const SourceManager& sm, const std::vector<Diagnostic>& diags,
                  const RenderOptions& options = {});
-// One JSON document: {"diagnostics": [...], "errors": N, "warnings": N}.
-void renderJson(std::ostream& out, const SourceManager& sm, const std::vector<Diagnostic>& diags);
+// One JSON document: {"diagnostics": [...], "errors": N, "warnings": N, "dropped": N}. The counts are the
+// engine's totals, including diagnostics past the cap that are not listed (`dropped` of them).
+void renderJson(std::ostream& out, const SourceManager& sm, const DiagnosticEngine& diags);
 // Escapes a string for inclusion in JSON output (quotes not included).
 std::string jsonEscape(std::string_view text);
 

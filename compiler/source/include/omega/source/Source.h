@@ -55,6 +55,7 @@ struct Limits {
     std::size_t maxChain = 2000;            // terms joined by one `and`/`or` chain
     std::size_t maxStringLength = 4096;     // bytes in one string literal
     std::size_t maxImports = 1000;          // modules in one program
+    std::size_t maxImportDepth = 64;        // length of an import chain
     std::size_t maxDiagnostics = 500;       // then stop with a summary
 };
 
