@@ -135,3 +135,48 @@ TEST(Sema, UnusedDeclarationsWarn) {
     EXPECT_FALSE(c->diags.hasErrors()) << c->first();
     EXPECT_EQ(c->diags.warningCount(), 4u);  // two tools, the data resource and the set
 }
+
+TEST(Sema, DeclarationsDoNotDependOnModuleOrder) {
+    // A group in an earlier module naming an agent of a later one.
+    auto c = check(std::vector<std::string>{
+        "policy a version 1 by principal \"a\";\ngroup g = {x};\npermit tool * by group g;\n",
+        "policy b version 1 by principal \"b\";\nagent x { owner \"o\"; }\n"});
+    EXPECT_FALSE(c->diags.hasErrors()) << c->first();
+}
+
+TEST(Sema, ScopedModulesMayNotReorderOthersLabels) {
+    const char* base = "policy base version 1 by principal \"operator\";\nlabel Public < PHI;\nlabel Finance;\n";
+    auto bad = check(std::vector<std::string>{
+        base, "policy p version 1 by principal \"provider\" governs gpu;\nlabel PHI < Finance;\n"});
+    EXPECT_EQ(bad->codes(), std::vector<std::string>{"E0514"});
+    auto ok = check(std::vector<std::string>{
+        base, "policy p version 1 by principal \"provider\" governs gpu;\nlabel PHI < ProviderSecret;\n"});
+    EXPECT_FALSE(ok->diags.hasErrors()) << ok->first();
+    auto unscoped = check(std::vector<std::string>{base, "policy p version 1 by principal \"tenant\";\nlabel PHI < Finance;\n"});
+    EXPECT_FALSE(unscoped->diags.hasErrors()) << unscoped->first();
+}
+
+TEST(Sema, EmptySetFitsEitherKindOfSet) {
+    EXPECT_EQ(codesOf("forbid tool web.search when session.taint == {};\npermit read records;\n"), "");
+    EXPECT_EQ(codesOf("forbid tool web.search when request.consent <= {} and session.taint <= {};\n"), "");
+    EXPECT_EQ(codesOf("permit tool * by agent *;\npermit read records;\n"
+                      "test \"t\" { session.taint = {}; request tool ehr.read(patient_id: \"p\", fields: {}) "
+                      "by agent triage; expect allow; }\n"),
+              "");
+    EXPECT_EQ(codesOf("attribute badges: set<label>;\nagent x { badges {}; }\n"), "");
+}
+
+TEST(Sema, RateLimitWindowsAndKeys) {
+    EXPECT_EQ(codesOf("permit tool web.search limit 5 per 0s;\n"), "E0507");
+    EXPECT_EQ(codesOf("permit tool web.search limit 5 per 9223372036854775807 d;\n"), "E0011");
+    EXPECT_EQ(codesOf("permit tool web.search limit 5 per 30s per tool;\n"), "");
+    EXPECT_EQ(codesOf("permit read records limit 5 per minute per tool;\n"), "E0217");
+}
+
+TEST(Sema, FieldUnavailableForActionNamesTheField) {
+    auto c = check(std::string(kPrelude) + "permit gpu.launch when gpu.bytes < 1 GiB;\n");
+    auto all = c->diags.sorted();
+    auto d = *std::find_if(all.begin(), all.end(), [](const auto& x) { return x.code == "E0412"; });
+    EXPECT_EQ(d.message, "`gpu.bytes` is not available in a `gpu.launch` rule");
+    EXPECT_EQ(d.help, "`gpu.bytes` belongs to requests of: gpu.alloc");
+}
