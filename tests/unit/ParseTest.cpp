@@ -42,7 +42,9 @@ TEST(Parse, PrecedenceOrAndNotComparison) {
               "(or (== (path a) (int 1)) (and (== (path b) (int 2)) (== (path c) (int 3))))");
     EXPECT_EQ(firstCondition("not a == 1 and b"), "(and (not (== (path a) (int 1))) (path b))");
     EXPECT_EQ(firstCondition("not (a and b)"), "(not (and (path a) (path b)))");
-    EXPECT_EQ(firstCondition("a and b and c"), "(and (and (path a) (path b)) (path c))");
+    EXPECT_EQ(firstCondition("a and b and c"), "(and (path a) (path b) (path c))");
+    EXPECT_EQ(firstCondition("a and (b and c)"), "(and (path a) (and (path b) (path c)))");
+    EXPECT_EQ(firstCondition("(a and b) and c"), "(and (and (path a) (path b)) (path c))");
     EXPECT_EQ(firstCondition("x <= 40 GiB"), "(<= (path x) (qty 40 GiB))");
     EXPECT_EQ(firstCondition("x < 30s"), "(< (path x) (qty 30 s))");
     EXPECT_EQ(firstCondition("args.f <= {\"a\", \"b\"}"), "(<= (path args.f) (set (str \"a\") (str \"b\")))");

@@ -180,3 +180,18 @@ TEST(Sema, FieldUnavailableForActionNamesTheField) {
     EXPECT_EQ(d.message, "`gpu.bytes` is not available in a `gpu.launch` rule");
     EXPECT_EQ(d.help, "`gpu.bytes` belongs to requests of: gpu.alloc");
 }
+
+TEST(Sema, ScopedLabelEdgesDoNotDependOnLoadOrder) {
+    const char* vendor = "policy vendor version 1 by principal \"vendor:x\" governs gpu;\nlabel Public < Internal;\n";
+    const char* tenant = "policy tenant version 1 by principal \"tenant:t\";\nlabel Public < Internal;\n";
+    EXPECT_FALSE(check(std::vector<std::string>{vendor, tenant})->diags.hasErrors());
+    EXPECT_FALSE(check(std::vector<std::string>{tenant, vendor})->diags.hasErrors());
+    const char* reorder = "policy vendor version 1 by principal \"vendor:x\" governs gpu;\nlabel Internal < Public;\n";
+    EXPECT_EQ(check(std::vector<std::string>{reorder, tenant})->codes(), std::vector<std::string>{"E0514"});
+    EXPECT_EQ(check(std::vector<std::string>{tenant, reorder})->codes(), std::vector<std::string>{"E0514"});
+}
+
+TEST(Sema, EveryLabelCycleIsReported) {
+    auto c = check("policy p version 1 by principal \"x\";\nlabel A < B;\nlabel B < A;\nlabel X < Y;\nlabel Y < X;\n");
+    EXPECT_EQ(c->codes(), (std::vector<std::string>{"E0501", "E0501"}));
+}
