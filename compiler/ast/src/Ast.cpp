@@ -18,7 +18,7 @@ const char* typeName(TypeKind t) {
         case TypeKind::EmptySet: return "empty set";
         case TypeKind::Agent: return "agent";
         case TypeKind::Group: return "group";
-        case TypeKind::KernelSet: return "kernels";
+        case TypeKind::KernelSet: return "kernel set";
         case TypeKind::Kernel: return "kernel";
     }
     return "<error>";

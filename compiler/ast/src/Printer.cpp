@@ -72,8 +72,11 @@ std::string exprText(const Expr& e) {
         case Expr::Kind::Binary: {
             int p = precedence(e);
             if (p == 4) return wrap(*e.kids[0], 5) + " " + binOpText(e.op) + " " + wrap(*e.kids[1], 5);
-            // Left-associative: the right operand needs parentheses at equal precedence to keep the tree.
-            return wrap(*e.kids[0], p) + " " + binOpText(e.op) + " " + wrap(*e.kids[1], p + 1);
+            // An `and` kid of an `and` node was parenthesised in the source (see the INVARIANT on Expr::kids).
+            std::string out;
+            for (std::size_t i = 0; i < e.kids.size(); ++i)
+                out += (i ? std::string(" ") + binOpText(e.op) + " " : "") + wrap(*e.kids[i], p + 1);
+            return out;
         }
     }
     return "";
@@ -139,15 +142,6 @@ std::string bodyHead(const Body& b) {
     return out;
 }
 
-// Splits a condition at its top-level chain of one operator, for line breaking.
-void chainOf(const Expr& e, BinOp op, std::vector<const Expr*>& out) {
-    if (e.kind == Expr::Kind::Binary && e.op == op) {
-        chainOf(*e.kids[0], op, out);
-        out.push_back(e.kids[1].get());
-        return;
-    }
-    out.push_back(&e);
-}
 
 class Printer {
 public:
@@ -321,14 +315,17 @@ private:
             if (when.size() <= kWidth) {
                 out_ << '\n' << when;
             } else {
-                BinOp op = condition->kind == Expr::Kind::Binary && condition->op == BinOp::Or ? BinOp::Or
-                                                                                              : BinOp::And;
-                std::vector<const Expr*> parts;
-                chainOf(*condition, op, parts);
-                int p = op == BinOp::Or ? 1 : 2;
-                out_ << '\n' << kIndent << "when " << wrap(*parts[0], p);
-                for (std::size_t i = 1; i < parts.size(); ++i)
-                    out_ << '\n' << kIndent << kIndent << binOpText(op) << ' ' << wrap(*parts[i], p + 1);
+                // Break at the top-level `and` / `or` chain, one operand per line.
+                const Expr& c = *condition;
+                bool chain = c.kind == Expr::Kind::Binary && (c.op == BinOp::And || c.op == BinOp::Or);
+                if (!chain) {
+                    out_ << '\n' << when;
+                } else {
+                    int p = c.op == BinOp::Or ? 1 : 2;
+                    out_ << '\n' << kIndent << "when " << wrap(*c.kids[0], p + 1);
+                    for (std::size_t i = 1; i < c.kids.size(); ++i)
+                        out_ << '\n' << kIndent << kIndent << binOpText(c.op) << ' ' << wrap(*c.kids[i], p + 1);
+                }
             }
         }
         for (const std::string& t : tail) out_ << '\n' << kIndent << t;
@@ -421,10 +418,11 @@ public:
                 return;
             case Expr::Kind::Not: out << "(not "; expr(*e.kids[0]); out << ")"; return;
             case Expr::Kind::Binary:
-                out << "(" << binOpText(e.op) << ' ';
-                expr(*e.kids[0]);
-                out << ' ';
-                expr(*e.kids[1]);
+                out << "(" << binOpText(e.op);
+                for (const auto& k : e.kids) {
+                    out << ' ';
+                    expr(*k);
+                }
                 out << ")";
                 return;
         }

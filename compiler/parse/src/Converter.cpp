@@ -90,7 +90,9 @@ public:
                 case 'r': out += '\r'; break;
                 default: {
                     Span es = s;
-                    es.begin.col += static_cast<std::uint32_t>(i - 1);
+                    // Columns count code points: skip UTF-8 continuation bytes before the backslash.
+                    for (std::size_t k = 0; k + 1 < i; ++k)
+                        if ((static_cast<unsigned char>(raw[k]) & 0xC0) != 0x80) ++es.begin.col;
                     es.end = {es.begin.line, es.begin.col + 2};
                     error("E0012", es, std::string("unknown escape sequence `\\") + e + "` in string",
                           "unknown escape", "the escapes are \\\" \\\\ \\n \\t and \\r");
@@ -142,7 +144,8 @@ public:
         return nullptr;
     }
 
-    // `a and b and c` parses left-deep; walk the spine iteratively so long chains cost no stack.
+    // `a and b and c` parses left-deep; walk the spine iteratively and build one n-ary node, so long chains cost
+    // no stack here or in any later stage.
     template <typename Ctx>
     ExprPtr chain(Ctx* top, BinOp op, std::size_t depth) {
         std::vector<Ctx*> spine;
@@ -158,20 +161,19 @@ public:
                 return nullptr;
             }
         }
-        ExprPtr acc = expr(cur, depth + 1);
-        if (!acc) return nullptr;
+        auto e = std::make_unique<Expr>();
+        e->kind = Expr::Kind::Binary;
+        e->op = op;
+        e->span = span(top);
+        ExprPtr first = expr(cur, depth + 1);
+        if (!first) return nullptr;
+        e->kids.push_back(std::move(first));
         for (auto it = spine.rbegin(); it != spine.rend(); ++it) {
             auto rhs = expr((*it)->expr(1), depth + 1);
             if (!rhs) return nullptr;
-            auto e = std::make_unique<Expr>();
-            e->kind = Expr::Kind::Binary;
-            e->op = op;
-            e->span = span(*it);
-            e->kids.push_back(std::move(acc));
             e->kids.push_back(std::move(rhs));
-            acc = std::move(e);
         }
-        return acc;
+        return e;
     }
 
     ExprPtr operand(OmegaParser::OperandContext* ctx, std::size_t depth) {

@@ -75,8 +75,9 @@ private:
         // Counted as loads start, so a deep chain of imports is bounded as well as a wide one; the depth bound
         // also bounds this recursion.
         if (++started_ > options_.limits.maxImports) {
-            diags_.error("E0104", where, "more than " + std::to_string(options_.limits.maxImports) +
-                                             " modules in one program", "one too many");
+            if (started_ == options_.limits.maxImports + 1)
+                diags_.error("E0104", where, "more than " + std::to_string(options_.limits.maxImports) +
+                                                 " modules in one program", "one too many");
             return;
         }
         if (stack_.size() >= options_.limits.maxImportDepth) {

@@ -158,10 +158,17 @@ private:
         auto [it, inserted] = names_.emplace(id.text, NameEntry{kind, id.span});
         if (!inserted) {
             if (kind == NameKind::Label && it->second.kind == NameKind::Label) return true;  // labels merge
-            auto& d = diags_.error("E0301", id.span,
-                                   quoteName(id.text) + " is already declared as " + article(it->second.kind),
+            // Labels are registered in an earlier pass than other names, so report at whichever declaration comes
+            // later in the source, with the note at the earlier one.
+            auto key = [](const Span& s) { return std::make_pair(s.file, s.begin); };
+            bool newIsLater = key(it->second.span) < key(id.span);
+            const Span& later = newIsLater ? id.span : it->second.span;
+            const Span& earlier = newIsLater ? it->second.span : id.span;
+            NameKind earlierKind = newIsLater ? it->second.kind : kind;
+            auto& d = diags_.error("E0301", later,
+                                   quoteName(id.text) + " is already declared as " + article(earlierKind),
                                    "duplicate declaration");
-            d.notes.push_back({"previously declared here", it->second.span});
+            d.notes.push_back({"previously declared here", earlier});
             return false;
         }
         return true;
@@ -192,55 +199,95 @@ private:
             if (!l) continue;
             for (const Ident& id : l->chain) {
                 if (!declareName(id, NameKind::Label)) continue;
-                labelModule_.emplace(id.text, m);
+                labelModules_[id.text].insert(m);
                 if (!model_.lattice.index.count(id.text)) {
                     model_.lattice.index[id.text] = static_cast<int>(model_.lattice.names.size());
                     model_.lattice.names.push_back(id.text);
                 }
             }
-            for (std::size_t i = 0; i + 1 < l->chain.size(); ++i) {
-                const Ident& lo = l->chain[i];
-                const Ident& hi = l->chain[i + 1];
-                // A scoped principal may place its own labels in the lattice, but may not reorder labels that
-                // other modules declared: that would change what their rules allow.
-                if (!modules_[m].header.governs.empty() && labelModule_[lo.text] != m && labelModule_[hi.text] != m) {
-                    auto& d = diags_.error("E0514", hi.span,
-                                           "principal " + quoteName(modules_[m].header.principal) +
-                                               " may not order labels declared by other modules",
-                                           "both labels are declared elsewhere");
-                    d.help = "only unscoped modules (without `governs`) may relate existing labels; declare a new "
-                             "label of this module instead";
-                    continue;
-                }
-                edges_.push_back({lo.text, hi.text, hi.span});
-            }
+            for (std::size_t i = 0; i + 1 < l->chain.size(); ++i)
+                edges_.push_back({l->chain[i].text, l->chain[i + 1].text, l->chain[i + 1].span, m});
         }
     }
 
     struct Edge {
         std::string from, to;
         Span span;
+        std::size_t module;
     };
+
+    // Reflexive-transitive closure by a search from every label: O(labels x edges).
+    static std::vector<std::vector<bool>> closure(const std::vector<std::vector<int>>& succ) {
+        const std::size_t n = succ.size();
+        std::vector<std::vector<bool>> leq(n, std::vector<bool>(n, false));
+        std::vector<int> work;
+        for (std::size_t s = 0; s < n; ++s) {
+            leq[s][s] = true;
+            work.assign(1, static_cast<int>(s));
+            while (!work.empty()) {
+                int v = work.back();
+                work.pop_back();
+                for (int w : succ[v])
+                    if (!leq[s][w]) {
+                        leq[s][w] = true;
+                        work.push_back(w);
+                    }
+            }
+        }
+        return leq;
+    }
+
+    // A scoped principal may place its own labels in the lattice, but may not order labels that other modules use:
+    // that would change what their rules allow. Its edge is kept when one end is mentioned by no other module, or
+    // when the other modules' edges already imply it; otherwise E0514. Independent of load order.
+    std::vector<const Edge*> admittedEdges() {
+        const Lattice& L = model_.lattice;
+        auto ownedBy = [&](const std::string& label, std::size_t m) {
+            const auto& ms = labelModules_[label];
+            return ms.size() == 1 && *ms.begin() == m;
+        };
+        std::vector<const Edge*> trusted, questioned;
+        for (const Edge& e : edges_) {
+            bool scoped = !modules_[e.module].header.governs.empty();
+            (!scoped || ownedBy(e.from, e.module) || ownedBy(e.to, e.module) ? trusted : questioned).push_back(&e);
+        }
+        if (questioned.empty()) return trusted;
+        std::vector<std::vector<int>> succ(L.names.size());
+        for (const Edge* e : trusted) succ[*L.find(e->from)].push_back(*L.find(e->to));
+        auto implied = closure(succ);
+        for (const Edge* e : questioned) {
+            if (implied[*L.find(e->from)][*L.find(e->to)]) {
+                trusted.push_back(e);
+                continue;
+            }
+            auto& d = diags_.error("E0514", e->span,
+                                   "principal " + quoteName(modules_[e->module].header.principal) +
+                                       " may not order labels that other modules declare",
+                                   "both labels are used by other modules");
+            d.help = "only unscoped modules (without `governs`) may relate existing labels; declare a label of this "
+                     "module instead";
+        }
+        return trusted;
+    }
 
     void buildLattice() {
         Lattice& L = model_.lattice;
         const std::size_t n = L.names.size();
         std::vector<std::vector<int>> succ(n);
         std::vector<std::vector<Span>> succSpan(n);
-        for (const Edge& e : edges_) {
-            auto a = L.find(e.from), b = L.find(e.to);
+        for (const Edge* e : admittedEdges()) {
+            auto a = L.find(e->from), b = L.find(e->to);
             if (!a || !b) continue;
             succ[*a].push_back(*b);
-            succSpan[*a].push_back(e.span);
+            succSpan[*a].push_back(e->span);
         }
-        // Cycle detection by iterative DFS; report each cycle once at the edge that closes it.
-        std::vector<int> state(n, 0), parent(n, -1);
-        bool cyclic = false;
-        for (std::size_t s = 0; s < n && !cyclic; ++s) {
+        // Cycle detection by iterative DFS; each back edge closes a cycle and is reported once, at that edge.
+        std::vector<int> state(n, 0);
+        for (std::size_t s = 0; s < n; ++s) {
             if (state[s]) continue;
             std::vector<std::pair<int, std::size_t>> stack{{static_cast<int>(s), 0}};
             state[s] = 1;
-            while (!stack.empty() && !cyclic) {
+            while (!stack.empty()) {
                 auto& [v, i] = stack.back();
                 if (i == succ[v].size()) {
                     state[v] = 2;
@@ -260,22 +307,13 @@ private:
                     path += " < " + L.names[w];
                     diags_.error("E0501", edgeSpan, "label ordering has a cycle: " + path, "closes the cycle")
                         .help = "labels form a partial order: no label may be below itself";
-                    cyclic = true;
                 } else if (state[w] == 0) {
                     state[w] = 1;
                     stack.push_back({w, 0});
                 }
             }
         }
-        L.leq.assign(n, std::vector<bool>(n, false));
-        for (std::size_t i = 0; i < n; ++i) L.leq[i][i] = true;
-        for (std::size_t a = 0; a < n; ++a)
-            for (int b : succ[a]) L.leq[a][b] = true;
-        for (std::size_t k = 0; k < n; ++k)
-            for (std::size_t i = 0; i < n; ++i)
-                if (L.leq[i][k])
-                    for (std::size_t j = 0; j < n; ++j)
-                        if (L.leq[k][j]) L.leq[i][j] = true;
+        L.leq = closure(succ);
     }
 
     std::optional<int> labelRef(const Ident& id) {
@@ -347,6 +385,11 @@ private:
                 if (e.path.size() == 1 && model_.lattice.find(e.path[0].text)) {
                     usedNames_.insert(e.path[0].text);
                     return e.type = TypeKind::Label;
+                }
+                if (e.path.size() == 1 && !names_.count(e.path[0].text) && !isRoot(e.path[0].text)) {
+                    // A bare word where a literal belongs can only be meant as a label.
+                    labelRef(e.path[0]);
+                    return TypeKind::Error;
                 }
                 break;
             case Expr::Kind::Set: {
@@ -858,18 +901,23 @@ private:
         if (std::any_of(h.governs.begin(), h.governs.end(), covers)) return;
         std::string what = std::string(actionName(b.action)) + (b.target ? " " + b.target->text() : "");
         std::string scope;
-        for (const ScopeItem& s : h.governs) {
-            if (!scope.empty()) scope += ", ";
-            scope += s.kind == ScopeItem::Kind::Area ? s.area.text
-                     : std::string(s.kind == ScopeItem::Kind::Tool ? "tool " : s.kind == ScopeItem::Kind::Data ? "data " : "agent ") +
-                           s.pattern.text();
-        }
+        for (const ScopeItem& s : h.governs) scope += (scope.empty() ? "" : ", ") + scopeText(s);
         Span where = b.target ? b.target->span : b.actionSpan;
         auto& d = diags_.error("E0502", where,
                                "principal " + quoteName(h.principal) + " may not govern `" + what + "`",
                                "outside this principal's scope");
         d.notes.push_back({"the module governs only: " + scope, h.governs.front().span});
         d.help = "move the rule to a module whose principal governs it, or widen `governs`";
+    }
+
+    static std::string scopeText(const ScopeItem& s) {
+        switch (s.kind) {
+            case ScopeItem::Kind::Tool: return "tool " + s.pattern.text();
+            case ScopeItem::Kind::Data: return "data " + s.pattern.text();
+            case ScopeItem::Kind::Agent: return "agent " + s.pattern.text();
+            case ScopeItem::Kind::Area: return s.area.text;
+        }
+        return "";
     }
 
     // True when scope pattern `outer` covers every name `inner` can match.
@@ -903,8 +951,7 @@ private:
         if (h.governs.empty()) {
             diags_.error("E0508", c.span, "consent can only be required for what the module governs",
                          "no `governs` clause")
-                .help = "add `governs " + std::string(s.kind == ScopeItem::Kind::Tool ? "tool " : "data ") +
-                        s.pattern.text() + "` to the policy header";
+                .help = "add `governs " + scopeText(s) + "` to the policy header";
             return;
         }
         bool ok = std::any_of(h.governs.begin(), h.governs.end(), [&](const ScopeItem& g) {
@@ -988,6 +1035,20 @@ private:
     }
 
     TypeKind binary(Expr& e, Scope& sc) {
+        if (e.op == BinOp::And || e.op == BinOp::Or) {
+            bool ok = true;
+            for (auto& kid : e.kids) {
+                TypeKind t = expr(*kid, sc);
+                if (t != TypeKind::Bool && t != TypeKind::Error) {
+                    diags_.error("E0402", kid->span,
+                                 std::string("`") + binOpText(e.op) + "` needs bool operands, found " + article(t),
+                                 "not a bool");
+                    ok = false;
+                }
+                if (t == TypeKind::Error) ok = false;
+            }
+            return ok ? TypeKind::Bool : TypeKind::Error;
+        }
         TypeKind l = expr(*e.kids[0], sc);
         TypeKind r = expr(*e.kids[1], sc);
         if (l == TypeKind::Error || r == TypeKind::Error) return TypeKind::Error;
@@ -1000,10 +1061,7 @@ private:
         };
         switch (e.op) {
             case BinOp::And:
-            case BinOp::Or:
-                if (l != TypeKind::Bool) return fail(op + " needs bool operands, found " + article(l), lhs.span, "not a bool");
-                if (r != TypeKind::Bool) return fail(op + " needs bool operands, found " + article(r), rhs.span, "not a bool");
-                return TypeKind::Bool;
+            case BinOp::Or: break;  // handled above
             case BinOp::Eq:
             case BinOp::Ne:
                 if (!sameType(e, l, r)) return TypeKind::Error;
@@ -1276,8 +1334,19 @@ private:
             for (Obligation& o : expect->obligations) obligation(o);
         Scope sc;
         if (req) testRequest(*req, sc);
-        for (TestStmt& s : t.stmts)
-            if (auto* a = std::get_if<TestAssign>(&s)) assign(*a, req ? &sc : nullptr);
+        std::map<std::string, Span> assigned;
+        for (TestStmt& s : t.stmts) {
+            auto* a = std::get_if<TestAssign>(&s);
+            if (!a) continue;
+            std::string whole;
+            for (const Ident& i : a->path) whole += (whole.empty() ? "" : ".") + i.text;
+            if (auto [it, ok] = assigned.emplace(whole, a->span); !ok) {
+                diags_.error("E0306", a->span, quoteName(whole) + " is assigned twice in this test", "second assignment")
+                    .notes.push_back({"first assigned here", it->second});
+                continue;
+            }
+            assign(*a, req ? &sc : nullptr);
+        }
     }
 
     void testRequest(TestRequest& r, Scope& sc) {
@@ -1410,7 +1479,7 @@ private:
     std::map<std::string, Span> testNames_;
     std::map<std::string, std::pair<TypeKind, Span>> attrTypes_;
     std::vector<Edge> edges_;
-    std::map<std::string, std::size_t> labelModule_;  // module of each label's first mention
+    std::map<std::string, std::set<std::size_t>> labelModules_;  // modules mentioning each label
     std::set<std::string> usedNames_, usedTools_, usedData_;
     bool unknownTarget_ = false;
 };

@@ -67,7 +67,10 @@ struct Expr {
     Span unitSpan;              // Quantity
     std::vector<Ident> path;    // Path: root then fields
     BinOp op = BinOp::And;      // Binary
-    std::vector<ExprPtr> kids;  // Set: elements; Not: one; Binary: two
+    // Set: elements; Not: one; Binary: two for comparisons, two or more for `and` / `or`.
+    // INVARIANT: an `and` (`or`) node has no direct `and` (`or`) child that came from the same unparenthesised
+    // chain: `a and b and c` is one node with three kids, `a and (b and c)` two nodes. Chains so cost no depth.
+    std::vector<ExprPtr> kids;
     TypeKind type = TypeKind::Error;  // set by sema
 };
 
