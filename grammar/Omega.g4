@@ -6,6 +6,7 @@ grammar Omega;
 // Modules
 
 module      : header item* EOF ;
+items       : item* EOF ;     // used to resume after a syntax error, at the next item
 header      : 'policy' name 'version' INT 'by' 'principal' STRING governs? ';' ;
 governs     : 'governs' scopeItem (',' scopeItem)* ;
 scopeItem   : kind=('tool' | 'data' | 'agent') pattern   # scopeTarget

@@ -7,6 +7,7 @@
 #include "OmegaParser.h"
 
 #include <algorithm>
+#include <set>
 #include <sstream>
 
 namespace omega::parse {
@@ -39,6 +40,7 @@ public:
     void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t line, size_t col,
                      const std::string& msg, std::exception_ptr) override {
         ++count_;
+        if (offending) lastOffending_ = offending->getTokenIndex();
         // One error per line: ANTLR's recovery tends to report the same mistake again at the next few tokens.
         if (line == lastLine_) return;
         if (count_ > 20) return;  // the first ones are the useful ones
@@ -60,6 +62,17 @@ public:
                     else continue;
                     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
                 }
+                auto has = [&](const char* n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+                if (names.size() > 6) {
+                    // Keywords double as names in many places; summarise long alternatives, keeping any closing
+                    // bracket that would end what is open (the usual mistake).
+                    std::vector<std::string> summary;
+                    for (const char* closer : {"`)`", "`}`"})
+                        if (has(closer)) summary.push_back(closer);
+                    if (has("an identifier") && has("a string") && has("a number")) summary.push_back("an expression");
+                    else if (has("an identifier")) summary.push_back("a name");
+                    if (summary.size() > (has("`)`") || has("`}`") ? 1u : 0u)) names = summary;
+                }
                 if (!names.empty() && names.size() <= 6) {
                     for (std::size_t i = 0; i < names.size(); ++i) {
                         expected += (i == 0 ? "" : (i + 1 == names.size() ? " or " : ", ")) + names[i];
@@ -76,21 +89,90 @@ public:
         }
         source::Position begin{static_cast<std::uint32_t>(line), static_cast<std::uint32_t>(col + 1)};
         Span span{file_, begin, {begin.line, begin.col + width}};
+        // A statement ending while a `(` or `{` of it is still open: name the bracket, the usual mistake.
+        antlr4::Token* open = nullptr;
+        if (parser && offending && (offending->getText() == ";" || offending->getType() == antlr4::Token::EOF))
+            open = unclosedBracket(parser->getTokenStream(), offending->getTokenIndex());
+        if (open) expected = open->getText() == "(" ? "`)`" : "`}`";
         std::string message = expected.empty() ? "unexpected " + found : "expected " + expected + ", found " + found;
         Diagnostic& d = diags_.error("E0009", span, "syntax error: " + message,
                                      expected.empty() ? "unexpected here" : "expected " + expected);
-        if (msg.rfind("missing ';'", 0) == 0 || expected == "`;`")
+        if (open) {
+            source::Position at{static_cast<std::uint32_t>(open->getLine()),
+                                static_cast<std::uint32_t>(open->getCharPositionInLine() + 1)};
+            d.notes.push_back({"unclosed `" + open->getText() + "` opened here", Span{file_, at, {at.line, at.col + 1}}});
+        } else if (msg.rfind("missing ';'", 0) == 0 || expected == "`;`") {
             d.help = "every declaration and rule ends with `;`";
+        }
     }
 
     std::size_t count() const { return count_; }
+    std::size_t lastOffending() const { return lastOffending_; }
+
+private:
+    // The innermost bracket opened since the previous `;` (or file start) and not closed before `index`.
+    static antlr4::Token* unclosedBracket(antlr4::TokenStream* tokens, std::size_t index) {
+        int depth = 0;
+        for (std::size_t i = index; i-- > 0;) {
+            antlr4::Token* t = tokens->get(i);
+            if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL) continue;
+            const std::string text = t->getText();
+            if (text == ";") break;
+            if (text == ")" || text == "}") ++depth;
+            if (text == "(" || text == "{") {
+                if (depth == 0) return t;
+                --depth;
+            }
+        }
+        return nullptr;
+    }
+
+public:
 
 private:
     DiagnosticEngine& diags_;
     FileId file_;
     std::size_t count_ = 0;
     std::size_t lastLine_ = 0;
+    std::size_t lastOffending_ = 0;
 };
+
+// Reports the first syntax error it meets, then abandons the parse: ANTLR's own recovery tends to report the same
+// mistake again at later, valid tokens. The caller resumes at the next item to find further errors.
+class FirstErrorStrategy : public antlr4::DefaultErrorStrategy {
+public:
+    void recover(antlr4::Parser*, std::exception_ptr) override { throw antlr4::ParseCancellationException(); }
+    antlr4::Token* recoverInline(antlr4::Parser* parser) override { bail(parser); }
+
+protected:
+    // Where the default strategy would delete or invent a token and go on, report and stop instead.
+    void reportUnwantedToken(antlr4::Parser* parser) override { bail(parser); }
+    void reportMissingToken(antlr4::Parser* parser) override { bail(parser); }
+
+private:
+    [[noreturn]] void bail(antlr4::Parser* parser) {
+        antlr4::InputMismatchException e(parser);
+        reportError(parser, e);
+        throw antlr4::ParseCancellationException();
+    }
+};
+
+// The first token after `from` that can start an item and follows a `;` or `}`: where parsing resumes.
+std::optional<std::size_t> resumePoint(const std::vector<antlr4::Token*>& tokens, std::size_t from) {
+    static const std::set<std::string> starts{"import", "label", "attribute", "agent",  "tool",   "data",   "kernels",
+                                              "set",    "group", "require",   "permit", "forbid", "assert", "test"};
+    std::string previous;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        antlr4::Token* t = tokens[i];
+        if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL) continue;
+        std::string text = t->getType() == antlr4::Token::EOF ? "" : t->getText();
+        if (i > from && (previous == ";" || previous == "}") && t->getType() != OmegaLexer::IDENT &&
+            starts.count(text))
+            return i;
+        previous = text;
+    }
+    return std::nullopt;
+}
 
 // Lexer errors are impossible by construction (ERROR_CHAR takes any character), but a listener keeps ANTLR from
 // printing to stderr if that ever changes.
@@ -253,16 +335,35 @@ std::optional<ast::Module> parseModule(const source::SourceManager& sm, FileId f
             tree = nullptr;
         }
         if (!tree) {
-            // Stage two: full LL with error recovery, so the user gets every syntax error in one run.
+            // Stage two: full LL. On a syntax error, report it and resume at the next item, so the user gets one
+            // message per real mistake and every mistake in one run.
             tokens.seek(0);
             parser.reset();
-            parser.setErrorHandler(std::make_shared<antlr4::DefaultErrorStrategy>());
+            parser.setErrorHandler(std::make_shared<FirstErrorStrategy>());
             parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
                 antlr4::atn::PredictionMode::LL);
             SyntaxErrorListener listener(diags, file);
             parser.addErrorListener(&listener);
-            tree = parser.module();
-            if (listener.count() > 0) return std::nullopt;
+            try {
+                tree = parser.module();
+            } catch (antlr4::ParseCancellationException&) {
+                tree = nullptr;
+            }
+            std::size_t from = listener.lastOffending();
+            while (listener.count() > 0 && listener.count() < 20 && !diags.full()) {
+                auto resume = resumePoint(all, from);
+                if (!resume) break;
+                parser.reset();
+                tokens.seek(*resume);
+                try {
+                    parser.items();
+                    break;
+                } catch (antlr4::ParseCancellationException&) {
+                    if (listener.lastOffending() <= from) break;  // no progress
+                    from = listener.lastOffending();
+                }
+            }
+            if (listener.count() > 0 || !tree) return std::nullopt;
         }
 
         std::vector<ast::Comment> comments;
