@@ -14,7 +14,7 @@ scopeItem   : kind=('tool' | 'data' | 'agent') pattern   # scopeTarget
             ;
 
 item        : importDecl | labelDecl | attributeDecl | agentDecl | toolDecl | dataDecl | kernelsDecl | setDecl | groupDecl
-            | consentDecl | ruleDecl | assertion | testBlock ;
+            | consentDecl | obligationRule | ruleDecl | assertion | testBlock ;
 
 importDecl  : 'import' STRING ';' ;
 labelDecl   : 'label' IDENT ('<' IDENT)* ';' ;
@@ -35,6 +35,7 @@ toolMod     : 'returns' IDENT          # returnsMod
 setDecl     : 'set' IDENT '=' expr ';' ;
 groupDecl   : 'group' IDENT '=' '{' (IDENT (',' IDENT)*)? '}' ';' ;
 consentDecl : 'require' 'consent' 'for' scopeItem ';' ;
+obligationRule : 'require' obligation (',' obligation)* 'for' body ';' ;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Rules, assertions and tests
@@ -72,6 +73,7 @@ testArg     : anyName ':' expr ;
 // Expressions. In a left-recursive ANTLR rule the earlier alternative binds tighter: comparison, not, and, or
 
 expr        : operand op=('==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'like' | 'startswith') operand  # cmpExpr
+            | pathRoot 'has' anyName              # hasExpr
             | operand                             # atomExpr
             | 'not' expr                          # notExpr
             | expr 'and' expr                     # andExpr
@@ -96,7 +98,7 @@ anyName     : IDENT | 'policy' | 'version' | 'by' | 'principal' | 'governs' | 'i
             | 'kernels' | 'attribute' | 'tool' | 'set' | 'group' | 'require' | 'consent' | 'for' | 'permit' | 'forbid' | 'assert'
             | 'never' | 'always' | 'deny' | 'allow' | 'read' | 'write' | 'send' | 'from' | 'to' | 'when' | 'limit'
             | 'per' | 'obligation' | 'returns' | 'sink' | 'pin' | 'test' | 'request' | 'expect' | 'and' | 'or'
-            | 'not' | 'in' | 'like' | 'startswith' | 'true' | 'false' ;
+            | 'not' | 'in' | 'like' | 'startswith' | 'has' | 'true' | 'false' ;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Tokens. The three error tokens let the converter report lexical mistakes with a location instead of ANTLR's

@@ -195,3 +195,19 @@ TEST(Sema, EveryLabelCycleIsReported) {
     auto c = check("policy p version 1 by principal \"x\";\nlabel A < B;\nlabel B < A;\nlabel X < Y;\nlabel Y < X;\n");
     EXPECT_EQ(c->codes(), (std::vector<std::string>{"E0501", "E0501"}));
 }
+
+TEST(Sema, PresenceTestsAndObligationRules) {
+    EXPECT_EQ(codesOf("permit tool web.search when agent has role and not (request has purpose);\n"
+                      "require audit, redact(\"ssn\") for read records when data.label >= PHI;\n"
+                      "require approve(\"lead\") for tool * when tool has label and tool.label >= PHI;\n"),
+              "");
+    EXPECT_EQ(codesOf("permit tool web.search when agent has rol;\n"), "E0204");
+    EXPECT_EQ(codesOf("permit tool web.search when records has label;\n"), "E0210");
+    EXPECT_EQ(codesOf("permit tool web.search when data has label;\n"), "E0412");
+    EXPECT_EQ(codesOf("require audt for tool web.search;\n"), "E0213");
+    EXPECT_EQ(codesOf("require audit for tool web.serch;\n"), "E0202");
+    auto scoped = check(std::vector<std::string>{
+        std::string(kPrelude) + "permit tool *;\npermit read records;\n",
+        "policy v version 1 by principal \"vendor\" governs tool ehr.*;\nrequire audit for tool web.search;\n"});
+    EXPECT_EQ(scoped->codes(), std::vector<std::string>{"E0502"});
+}

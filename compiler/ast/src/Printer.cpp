@@ -38,6 +38,7 @@ int precedence(const Expr& e) {
         return 4;
     }
     if (e.kind == Expr::Kind::Not) return 3;
+    if (e.kind == Expr::Kind::Has) return 4;
     return 5;
 }
 
@@ -69,6 +70,7 @@ std::string exprText(const Expr& e) {
             return out + "}";
         }
         case Expr::Kind::Not: return "not " + wrap(*e.kids[0], 3);
+        case Expr::Kind::Has: return e.path[0].text + " has " + e.path[1].text;
         case Expr::Kind::Binary: {
             int p = precedence(e);
             if (p == 4) return wrap(*e.kids[0], 5) + " " + binOpText(e.op) + " " + wrap(*e.kids[1], 5);
@@ -340,6 +342,11 @@ private:
         std::string head = std::string(r.effect == Effect::Permit ? "permit " : "forbid ") + bodyHead(r.body);
         clauses(head, r.body.condition.get(), tail, r.span);
     }
+    void print(const ObligationRule& r) {
+        std::string head = "require ";
+        for (std::size_t i = 0; i < r.obligations.size(); ++i) head += (i ? ", " : "") + obligationText(r.obligations[i]);
+        clauses(head + " for " + bodyHead(r.body), r.body.condition.get(), {}, r.span);
+    }
     void print(const Assertion& a) {
         std::string head = std::string("assert ") + (a.never ? "never " : "always ") +
                            (a.permitVerdict ? "permit " : "deny ") + bodyHead(a.body);
@@ -417,6 +424,7 @@ public:
                 out << ")";
                 return;
             case Expr::Kind::Not: out << "(not "; expr(*e.kids[0]); out << ")"; return;
+            case Expr::Kind::Has: out << "(has " << e.path[0].text << ' ' << e.path[1].text << ")"; return;
             case Expr::Kind::Binary:
                 out << "(" << binOpText(e.op);
                 for (const auto& k : e.kids) {
@@ -481,6 +489,13 @@ public:
             out << ")";
         }
         obligations(r.obligations);
+        out << ")";
+    }
+    void item(const ObligationRule& r) {
+        out << "(require";
+        obligations(r.obligations);
+        out << ' ';
+        body(r.body);
         out << ")";
     }
     void item(const Assertion& a) {

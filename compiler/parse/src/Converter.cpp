@@ -140,6 +140,13 @@ public:
             return e;
         }
         if (auto* c = dynamic_cast<OmegaParser::AtomExprContext*>(ctx)) return operand(c->operand(), depth + 1);
+        if (auto* c = dynamic_cast<OmegaParser::HasExprContext*>(ctx)) {
+            auto e = std::make_unique<Expr>();
+            e->kind = Expr::Kind::Has;
+            e->span = span(c);
+            e->path = {ident(c->pathRoot()), ident(c->anyName())};
+            return e;
+        }
         error("E0900", span(ctx), "internal error: unknown expression form");
         return nullptr;
     }
@@ -317,20 +324,22 @@ public:
         return b;
     }
 
+    Obligation obligation(OmegaParser::ObligationContext* o) {
+        Obligation ob;
+        ob.name = ident(o->IDENT());
+        ob.span = span(o);
+        ob.hasParens = o->children.size() > 1;
+        for (auto* x : o->expr()) {
+            auto e = expr(x, 0);
+            if (e) ob.args.push_back(std::move(e));
+        }
+        return ob;
+    }
+
     std::vector<Obligation> obligations(OmegaParser::ObligationsContext* ctx) {
         std::vector<Obligation> out;
         if (!ctx) return out;
-        for (auto* o : ctx->obligation()) {
-            Obligation ob;
-            ob.name = ident(o->IDENT());
-            ob.span = span(o);
-            ob.hasParens = o->children.size() > 1;
-            for (auto* x : o->expr()) {
-                auto e = expr(x, 0);
-                if (e) ob.args.push_back(std::move(e));
-            }
-            out.push_back(std::move(ob));
-        }
+        for (auto* o : ctx->obligation()) out.push_back(obligation(o));
         return out;
     }
 
@@ -460,6 +469,13 @@ public:
             return g;
         }
         if (auto* c = ctx->consentDecl()) return ConsentDecl{scope(c->scopeItem()), span(c)};
+        if (auto* c = ctx->obligationRule()) {
+            ObligationRule r;
+            for (auto* o : c->obligation()) r.obligations.push_back(obligation(o));
+            r.body = body(c->body());
+            r.span = span(c);
+            return r;
+        }
         if (auto* c = ctx->ruleDecl()) {
             Rule r;
             r.effect = c->effect->getText() == "permit" ? Effect::Permit : Effect::Forbid;

@@ -691,6 +691,11 @@ private:
                 body(a->body, sc);
             } else if (auto* c = std::get_if<ConsentDecl>(&item)) {
                 consent(*c, m);
+            } else if (auto* o = std::get_if<ObligationRule>(&item)) {
+                Scope sc;
+                body(o->body, sc);
+                for (Obligation& ob : o->obligations) obligation(ob);
+                governs(o->body, m);
             } else if (auto* t = std::get_if<TestBlock>(&item)) {
                 test(*t);
             }
@@ -788,7 +793,9 @@ private:
         if (r.limit) limit(*r.limit, r.body.action);
         if (!r.obligations.empty() && r.effect == Effect::Forbid) {
             diags_.error("E0505", r.obligations.front().span, "obligations apply only to `permit` rules",
-                         "on a forbid").help = "a forbid always denies; to audit denials, every decision is logged";
+                         "on a forbid")
+                .help = "a forbid always denies; to attach obligations without granting anything, write "
+                        "`require audit for ...`";
         }
         for (Obligation& o : r.obligations) obligation(o);
         governs(r.body, m);
@@ -1030,6 +1037,21 @@ private:
                 return TypeKind::Bool;
             }
             case Expr::Kind::Binary: return binary(e, sc);
+            case Expr::Kind::Has: {
+                // `ROOT has FIELD` asks whether the field is present; the field must exist like any path.
+                Expr field;
+                field.kind = Expr::Kind::Path;
+                field.span = e.span;
+                field.path = e.path;
+                if (!isRoot(e.path[0].text)) {
+                    diags_.error("E0210", e.path[0].span, "`has` asks about a request field, and " +
+                                                               quoteName(e.path[0].text) + " is not one",
+                                 "not a request root")
+                        .help = "write `agent has role`, `tool has label`, `request has purpose`, ...";
+                    return TypeKind::Error;
+                }
+                return path(field, sc) == TypeKind::Error ? TypeKind::Error : TypeKind::Bool;
+            }
         }
         return TypeKind::Error;
     }

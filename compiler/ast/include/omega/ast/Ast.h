@@ -58,14 +58,14 @@ struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
 
 struct Expr {
-    enum class Kind { String, Int, Bool, Quantity, Hash, Path, Set, Not, Binary };
+    enum class Kind { String, Int, Bool, Quantity, Hash, Path, Set, Not, Binary, Has };
     Kind kind = Kind::Bool;
     Span span;
     std::string text;           // String: decoded value; Hash: hex digits; Quantity: unit as written
     std::int64_t number = 0;    // Int and Quantity: the number as written; Bool: 0 or 1
     Ident algorithm;            // Hash: sha256 or sha384
     Span unitSpan;              // Quantity
-    std::vector<Ident> path;    // Path: root then fields
+    std::vector<Ident> path;    // Path: root then fields; Has: root then the field asked about
     BinOp op = BinOp::And;      // Binary
     // Set: elements; Not: one; Binary: two for comparisons, two or more for `and` / `or`.
     // INVARIANT: an `and` (`or`) node has no direct `and` (`or`) child that came from the same unparenthesised
@@ -220,6 +220,13 @@ struct Rule {
     std::vector<Obligation> obligations;
     Span span;
 };
+// `require audit for read * when ...;` adds obligations to every allowed request it matches; it never allows or
+// denies on its own.
+struct ObligationRule {
+    std::vector<Obligation> obligations;
+    Body body;
+    Span span;
+};
 struct Assertion {
     bool never = true;         // never / always
     bool permitVerdict = true; // permit / deny
@@ -256,7 +263,7 @@ struct TestBlock {
 };
 
 using Item = std::variant<Import, LabelDecl, AttributeDecl, AgentDecl, ToolDecl, DataDecl, KernelsDecl, SetDecl, GroupDecl,
-                          ConsentDecl, Rule, Assertion, TestBlock>;
+                          ConsentDecl, ObligationRule, Rule, Assertion, TestBlock>;
 
 struct Comment {
     std::string text;  // including `//` or `/* */`
