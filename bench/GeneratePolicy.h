@@ -53,7 +53,8 @@ inline std::string generatePolicy(int rules) {
                      " GiB;\n";
                 break;
             case 6:
-                s += "permit net.connect by agent " + agent + " when net.host like \"*.example.com\" and net.port == 443;\n";
+                s += "permit net.connect by agent " + agent +
+                     " when net.host like \"*.example.com\" and net.port == 443;\n";
                 break;
             default:
                 s += "permit tool " + tool + " by agent {" + agent + ", a0} when not (args.id == \"x" +

@@ -13,8 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     using namespace omega;
     source::SourceManager sm;
     source::DiagnosticEngine diags;
-    auto module = parse::parseModule(sm, sm.add("fuzz.omega", std::string(reinterpret_cast<const char*>(data), size)),
-                                     diags);
+    auto module =
+        parse::parseModule(sm, sm.add("fuzz.omega", std::string(reinterpret_cast<const char*>(data), size)), diags);
     if (!module) {
         if (!diags.hasErrors()) std::abort();  // a failed parse must always say why
         return 0;

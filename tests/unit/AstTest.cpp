@@ -50,8 +50,8 @@ TEST(Format, IdempotentAndMeaningPreserving) {
 
 TEST(Format, KeepsEveryComment) {
     std::string out = formatText(kMessy);
-    for (const char* c : {"// leading comment", "// the lattice", "/* inline */", "// why this forbid exists",
-                          "// trailing comment"})
+    for (const char* c :
+         {"// leading comment", "// the lattice", "/* inline */", "// why this forbid exists", "// trailing comment"})
         EXPECT_NE(out.find(c), std::string::npos) << c << "\n" << out;
 }
 
@@ -64,7 +64,8 @@ TEST(Format, CanonicalLayout) {
                        "        and args.fields <= {\"vitals\", \"allergies\"}\n"),
               std::string::npos)
         << out;
-    EXPECT_NE(out.find("    limit 10 per minute per agent\n    obligation audit, redact(\"ssn\");\n"), std::string::npos);
+    EXPECT_NE(out.find("    limit 10 per minute per agent\n    obligation audit, redact(\"ssn\");\n"),
+              std::string::npos);
     // At most one blank line is kept between items.
     EXPECT_EQ(out.find("\n\n\n"), std::string::npos);
 }
@@ -75,8 +76,15 @@ namespace {
 std::string randomExpr(std::mt19937& rng, int depth) {
     auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
     if (depth <= 0 || pick(4) == 0) {
-        static const char* atoms[] = {"a == 1", "b != \"x\"", "c <= 4 GiB", "d in {\"p\", \"q\"}", "e", "f like \"x*\"",
-                                      "g startswith \"/tmp\"", "h >= PHI", "i < 30s"};
+        static const char* atoms[] = {"a == 1",
+                                      "b != \"x\"",
+                                      "c <= 4 GiB",
+                                      "d in {\"p\", \"q\"}",
+                                      "e",
+                                      "f like \"x*\"",
+                                      "g startswith \"/tmp\"",
+                                      "h >= PHI",
+                                      "i < 30s"};
         return atoms[pick(9)];
     }
     switch (pick(4)) {

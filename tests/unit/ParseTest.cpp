@@ -67,10 +67,11 @@ TEST(Parse, SpansPointAtTheSource) {
 TEST(Parse, KeywordsServeAsParameterAndFieldNames) {
     source::SourceManager sm;
     source::DiagnosticEngine diags;
-    auto m = parseText("policy p version 1 by principal \"x\";\n"
-                       "tool fs.write(path: string, data: string, to: string, limit: int);\n"
-                       "permit tool fs.write when args.to == \"a\" and args.limit < 3;\n",
-                       sm, diags);
+    auto m = parseText(
+        "policy p version 1 by principal \"x\";\n"
+        "tool fs.write(path: string, data: string, to: string, limit: int);\n"
+        "permit tool fs.write when args.to == \"a\" and args.limit < 3;\n",
+        sm, diags);
     ASSERT_TRUE(m) << diags.sorted().front().message;
     EXPECT_EQ(std::get<ast::ToolDecl>(m->items[0]).params[1].name.text, "data");
 }

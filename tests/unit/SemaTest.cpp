@@ -26,8 +26,9 @@ TEST(Sema, PreludeIsCleanApartFromUnusedWarnings) {
 }
 
 TEST(Sema, LatticeIsTheTransitiveClosureOfPartialOrders) {
-    auto c = check("policy p version 1 by principal \"x\";\nlabel Public < Internal < PII < PHI;\n"
-                   "label Internal < Secret;\n");
+    auto c = check(
+        "policy p version 1 by principal \"x\";\nlabel Public < Internal < PII < PHI;\n"
+        "label Internal < Secret;\n");
     const auto& L = c->model.lattice;
     auto id = [&](const char* n) { return *L.find(n); };
     EXPECT_TRUE(L.le(id("Public"), id("PHI")));
@@ -102,28 +103,34 @@ TEST(Sema, TypicalMistakesHaveStableCodes) {
 }
 
 TEST(Sema, ScopesLimitWhatAPrincipalGoverns) {
-    const char* lib = "policy decls version 1 by principal \"operator\";\nlabel PHI;\nagent a { owner \"o\"; }\n"
-                      "tool ehr.read(id: string) returns PHI;\ntool web.search(q: string) sink;\n"
-                      "permit tool * by agent a;\n";
-    auto ok = check(std::vector<std::string>{lib, "policy ehr version 1 by principal \"provider:ehr\" governs tool ehr.*;\n"
-                          "forbid tool ehr.read when args.id == \"\";\nrequire consent for tool ehr.*;\n"});
+    const char* lib =
+        "policy decls version 1 by principal \"operator\";\nlabel PHI;\nagent a { owner \"o\"; }\n"
+        "tool ehr.read(id: string) returns PHI;\ntool web.search(q: string) sink;\n"
+        "permit tool * by agent a;\n";
+    auto ok = check(
+        std::vector<std::string>{lib,
+                                 "policy ehr version 1 by principal \"provider:ehr\" governs tool ehr.*;\n"
+                                 "forbid tool ehr.read when args.id == \"\";\nrequire consent for tool ehr.*;\n"});
     EXPECT_FALSE(ok->diags.hasErrors()) << ok->first();
-    auto bad = check(std::vector<std::string>{lib, "policy ehr version 1 by principal \"provider:ehr\" governs tool ehr.*;\n"
-                           "forbid tool web.search;\nrequire consent for tool web.*;\n"});
+    auto bad = check(std::vector<std::string>{lib,
+                                              "policy ehr version 1 by principal \"provider:ehr\" governs tool ehr.*;\n"
+                                              "forbid tool web.search;\nrequire consent for tool web.*;\n"});
     EXPECT_EQ(bad->codes(), (std::vector<std::string>{"E0502", "E0508"}));
 }
 
 TEST(Sema, TestBlocksAreTypedAgainstTheRequest) {
-    EXPECT_EQ(codesOf("permit tool * by agent *;\npermit read records;\n"
-                      "test \"t\" { session.taint = PHI; request tool bank.transfer(to: \"x\", amount: 5) by agent billing; "
-                      "expect allow; }\n"),
-              "");
+    EXPECT_EQ(
+        codesOf("permit tool * by agent *;\npermit read records;\n"
+                "test \"t\" { session.taint = PHI; request tool bank.transfer(to: \"x\", amount: 5) by agent billing; "
+                "expect allow; }\n"),
+        "");
     EXPECT_EQ(codesOf("permit tool * by agent *;\npermit read records;\n"
                       "test \"t\" { request tool bank.transfer(to: \"x\") by agent billing; expect allow; }\n"),
               "E0410");
-    EXPECT_EQ(codesOf("permit tool * by agent *;\npermit read records;\n"
-                      "test \"t\" { request tool bank.transfer(to: \"x\", amount: \"5\") by agent billing; expect deny; }\n"),
-              "E0409");
+    EXPECT_EQ(
+        codesOf("permit tool * by agent *;\npermit read records;\n"
+                "test \"t\" { request tool bank.transfer(to: \"x\", amount: \"5\") by agent billing; expect deny; }\n"),
+        "E0409");
     EXPECT_EQ(codesOf("permit tool * by agent *;\npermit read records;\n"
                       "test \"t\" { data.label = PHI; request read records by agent billing; expect deny; }\n"),
               "E0204");
@@ -138,9 +145,9 @@ TEST(Sema, UnusedDeclarationsWarn) {
 
 TEST(Sema, DeclarationsDoNotDependOnModuleOrder) {
     // A group in an earlier module naming an agent of a later one.
-    auto c = check(std::vector<std::string>{
-        "policy a version 1 by principal \"a\";\ngroup g = {x};\npermit tool * by group g;\n",
-        "policy b version 1 by principal \"b\";\nagent x { owner \"o\"; }\n"});
+    auto c = check(
+        std::vector<std::string>{"policy a version 1 by principal \"a\";\ngroup g = {x};\npermit tool * by group g;\n",
+                                 "policy b version 1 by principal \"b\";\nagent x { owner \"o\"; }\n"});
     EXPECT_FALSE(c->diags.hasErrors()) << c->first();
 }
 
@@ -152,7 +159,8 @@ TEST(Sema, ScopedModulesMayNotReorderOthersLabels) {
     auto ok = check(std::vector<std::string>{
         base, "policy p version 1 by principal \"provider\" governs gpu;\nlabel PHI < ProviderSecret;\n"});
     EXPECT_FALSE(ok->diags.hasErrors()) << ok->first();
-    auto unscoped = check(std::vector<std::string>{base, "policy p version 1 by principal \"tenant\";\nlabel PHI < Finance;\n"});
+    auto unscoped =
+        check(std::vector<std::string>{base, "policy p version 1 by principal \"tenant\";\nlabel PHI < Finance;\n"});
     EXPECT_FALSE(unscoped->diags.hasErrors()) << unscoped->first();
 }
 

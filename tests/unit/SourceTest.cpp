@@ -15,10 +15,10 @@ TEST(Utf8, AcceptsValidText) {
 
 TEST(Utf8, FindsFirstInvalidByte) {
     EXPECT_EQ(findInvalidUtf8("ab\xff"), 2u);
-    EXPECT_EQ(findInvalidUtf8("ab\xc3"), 2u);              // truncated sequence
-    EXPECT_EQ(findInvalidUtf8("\xc0\xaf"), 0u);            // overlong '/'
-    EXPECT_EQ(findInvalidUtf8("x\xed\xa0\x80"), 1u);       // surrogate
-    EXPECT_EQ(findInvalidUtf8("\xf4\x90\x80\x80"), 0u);    // above U+10FFFF
+    EXPECT_EQ(findInvalidUtf8("ab\xc3"), 2u);            // truncated sequence
+    EXPECT_EQ(findInvalidUtf8("\xc0\xaf"), 0u);          // overlong '/'
+    EXPECT_EQ(findInvalidUtf8("x\xed\xa0\x80"), 1u);     // surrogate
+    EXPECT_EQ(findInvalidUtf8("\xf4\x90\x80\x80"), 0u);  // above U+10FFFF
 }
 
 TEST(Position, CountsLinesAndCodePoints) {

@@ -23,8 +23,7 @@ std::string Checked::first() const {
     auto all = diags.sorted();
     if (all.empty()) return "";
     const auto& d = all.front();
-    return std::to_string(d.span.begin.line) + ":" + std::to_string(d.span.begin.col) + " " + d.code + " " +
-           d.message;
+    return std::to_string(d.span.begin.line) + ":" + std::to_string(d.span.begin.col) + " " + d.code + " " + d.message;
 }
 
 std::optional<ast::Module> parseText(const std::string& text, source::SourceManager& sm,

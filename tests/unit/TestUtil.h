@@ -27,7 +27,9 @@ std::optional<ast::Module> parseText(const std::string& text, source::SourceMana
                                      source::DiagnosticEngine& diags);
 // Parses and checks one or more modules given as texts (each its own file, all roots).
 std::unique_ptr<Checked> check(const std::vector<std::string>& texts);
-inline std::unique_ptr<Checked> check(const std::string& text) { return check(std::vector<std::string>{text}); }
+inline std::unique_ptr<Checked> check(const std::string& text) {
+    return check(std::vector<std::string>{text});
+}
 
 // A small valid header plus declarations that most tests build on.
 extern const char* kPrelude;

@@ -60,8 +60,7 @@ std::string exprText(const Expr& e) {
         case Expr::Kind::String: return quote(e.text);
         case Expr::Kind::Int: return std::to_string(e.number);
         case Expr::Kind::Bool: return e.number ? "true" : "false";
-        case Expr::Kind::Quantity:
-            return std::to_string(e.number) + (isDurationUnit(e.text) ? "" : " ") + e.text;
+        case Expr::Kind::Quantity: return std::to_string(e.number) + (isDurationUnit(e.text) ? "" : " ") + e.text;
         case Expr::Kind::Hash: return e.algorithm.text + ":" + quote(e.text);
         case Expr::Kind::Path: return joined(e.path, ".");
         case Expr::Kind::Set: {
@@ -86,7 +85,9 @@ std::string exprText(const Expr& e) {
 
 namespace {
 
-std::string patternText(const NamePattern& p) { return p.text(); }
+std::string patternText(const NamePattern& p) {
+    return p.text();
+}
 
 std::string agentText(const AgentPattern& a) {
     switch (a.kind) {
@@ -143,7 +144,6 @@ std::string bodyHead(const Body& b) {
     if (b.recipient) out += " to " + agentText(*b.recipient);
     return out;
 }
-
 
 class Printer {
 public:
@@ -213,13 +213,15 @@ private:
         const Header& h = m_.header;
         begin(h.span, "");
         hoistInterior(h.span, "");
-        std::string head = "policy " + h.name.text + " version " + std::to_string(h.version) + " by principal " +
-                           quote(h.principal);
+        std::string head =
+            "policy " + h.name.text + " version " + std::to_string(h.version) + " by principal " + quote(h.principal);
         if (!h.governs.empty()) {
             std::string g = "governs ";
             for (std::size_t i = 0; i < h.governs.size(); ++i) g += (i ? ", " : "") + scopeText(h.governs[i]);
-            if (head.size() + 1 + g.size() + 1 <= kWidth) head += " " + g;
-            else head += "\n" + kIndent + g;
+            if (head.size() + 1 + g.size() + 1 <= kWidth)
+                head += " " + g;
+            else
+                head += "\n" + kIndent + g;
         }
         out_ << head << ';';
         finish(h.span);
@@ -294,9 +296,7 @@ private:
         simple(t.span, s + ";");
     }
     void print(const SetDecl& s) { simple(s.span, "set " + s.name.text + " = " + exprText(*s.value) + ";"); }
-    void print(const GroupDecl& g) {
-        simple(g.span, "group " + g.name.text + " = {" + joined(g.members, ", ") + "};");
-    }
+    void print(const GroupDecl& g) { simple(g.span, "group " + g.name.text + " = {" + joined(g.members, ", ") + "};"); }
     void print(const ConsentDecl& c) { simple(c.span, "require consent for " + scopeText(c.target) + ";"); }
 
     // A rule-shaped statement: head, then clauses; on one line when it fits, else one clause per line.
@@ -344,7 +344,8 @@ private:
     }
     void print(const ObligationRule& r) {
         std::string head = "require ";
-        for (std::size_t i = 0; i < r.obligations.size(); ++i) head += (i ? ", " : "") + obligationText(r.obligations[i]);
+        for (std::size_t i = 0; i < r.obligations.size(); ++i)
+            head += (i ? ", " : "") + obligationText(r.obligations[i]);
         clauses(head + " for " + bodyHead(r.body), r.body.condition.get(), {}, r.span);
     }
     void print(const Assertion& a) {
@@ -420,10 +421,17 @@ public:
             case Expr::Kind::Path: out << "(path " << joined(e.path, ".") << ")"; return;
             case Expr::Kind::Set:
                 out << "(set";
-                for (const auto& k : e.kids) { out << ' '; expr(*k); }
+                for (const auto& k : e.kids) {
+                    out << ' ';
+                    expr(*k);
+                }
                 out << ")";
                 return;
-            case Expr::Kind::Not: out << "(not "; expr(*e.kids[0]); out << ")"; return;
+            case Expr::Kind::Not:
+                out << "(not ";
+                expr(*e.kids[0]);
+                out << ")";
+                return;
             case Expr::Kind::Has: out << "(has " << e.path[0].text << ' ' << e.path[1].text << ")"; return;
             case Expr::Kind::Binary:
                 out << "(" << binOpText(e.op);
@@ -435,24 +443,45 @@ public:
                 return;
         }
     }
-    void agent(const AgentPattern& a) { out << "(agents " << static_cast<int>(a.kind) << ' ' << joined(a.names, ",") << ")"; }
+    void agent(const AgentPattern& a) {
+        out << "(agents " << static_cast<int>(a.kind) << ' ' << joined(a.names, ",") << ")";
+    }
     void body(const Body& b) {
         out << "(body " << actionName(b.action);
         if (b.target) out << " (target " << b.target->text() << ")";
-        if (b.subject) { out << (b.subjectFrom ? " (from " : " (by "); agent(*b.subject); out << ")"; }
-        if (b.recipient) { out << " (to "; agent(*b.recipient); out << ")"; }
-        if (b.condition) { out << " (when "; expr(*b.condition); out << ")"; }
+        if (b.subject) {
+            out << (b.subjectFrom ? " (from " : " (by ");
+            agent(*b.subject);
+            out << ")";
+        }
+        if (b.recipient) {
+            out << " (to ";
+            agent(*b.recipient);
+            out << ")";
+        }
+        if (b.condition) {
+            out << " (when ";
+            expr(*b.condition);
+            out << ")";
+        }
         out << ")";
     }
     void obligations(const std::vector<Obligation>& obs) {
         for (const Obligation& o : obs) {
             out << " (obligation " << o.name.text << (o.hasParens ? "()" : "");
-            for (const auto& a : o.args) { out << ' '; expr(*a); }
+            for (const auto& a : o.args) {
+                out << ' ';
+                expr(*a);
+            }
             out << ")";
         }
     }
     void props(const std::vector<Property>& ps) {
-        for (const Property& p : ps) { out << " (" << p.key.text << ' '; expr(*p.value); out << ")"; }
+        for (const Property& p : ps) {
+            out << " (" << p.key.text << ' ';
+            expr(*p.value);
+            out << ")";
+        }
     }
     void scope(const ScopeItem& s) {
         out << "(scope " << static_cast<int>(s.kind) << ' ' << s.pattern.text() << s.area.text << ")";
@@ -460,25 +489,50 @@ public:
     void item(const Import& i) { out << "(import " << quote(i.path) << ")"; }
     void item(const LabelDecl& l) { out << "(label " << joined(l.chain, "<") << ")"; }
     void item(const AttributeDecl& a) {
-        out << "(attribute " << a.name.text << ' ' << a.type.name.text << (a.type.elem ? "<" + a.type.elem->text + ">" : "") << ")";
+        out << "(attribute " << a.name.text << ' ' << a.type.name.text
+            << (a.type.elem ? "<" + a.type.elem->text + ">" : "") << ")";
     }
-    void item(const AgentDecl& a) { out << "(agent " << a.name.text; props(a.props); out << ")"; }
-    void item(const DataDecl& d) { out << "(data " << d.name.text; props(d.props); out << ")"; }
-    void item(const KernelsDecl& k) { out << "(kernels " << k.name.text; props(k.props); out << ")"; }
+    void item(const AgentDecl& a) {
+        out << "(agent " << a.name.text;
+        props(a.props);
+        out << ")";
+    }
+    void item(const DataDecl& d) {
+        out << "(data " << d.name.text;
+        props(d.props);
+        out << ")";
+    }
+    void item(const KernelsDecl& k) {
+        out << "(kernels " << k.name.text;
+        props(k.props);
+        out << ")";
+    }
     void item(const ToolDecl& t) {
         out << "(tool " << t.name.text();
         for (const Param& p : t.params)
-            out << " (param " << p.name.text << ' ' << p.type.name.text << (p.type.elem ? "<" + p.type.elem->text + ">" : "") << ")";
+            out << " (param " << p.name.text << ' ' << p.type.name.text
+                << (p.type.elem ? "<" + p.type.elem->text + ">" : "") << ")";
         for (const ToolMod& m : t.mods) {
             out << " (mod " << static_cast<int>(m.kind) << ' ' << m.name.text;
-            if (m.value) { out << ' '; expr(*m.value); }
+            if (m.value) {
+                out << ' ';
+                expr(*m.value);
+            }
             out << ")";
         }
         out << ")";
     }
-    void item(const SetDecl& s) { out << "(set " << s.name.text << ' '; expr(*s.value); out << ")"; }
+    void item(const SetDecl& s) {
+        out << "(set " << s.name.text << ' ';
+        expr(*s.value);
+        out << ")";
+    }
     void item(const GroupDecl& g) { out << "(group " << g.name.text << ' ' << joined(g.members, ",") << ")"; }
-    void item(const ConsentDecl& c) { out << "(consent "; scope(c.target); out << ")"; }
+    void item(const ConsentDecl& c) {
+        out << "(consent ";
+        scope(c.target);
+        out << ")";
+    }
     void item(const Rule& r) {
         out << (r.effect == Effect::Permit ? "(permit " : "(forbid ");
         body(r.body);
@@ -507,16 +561,28 @@ public:
         out << "(test " << quote(t.name);
         for (const TestStmt& s : t.stmts) {
             out << "\n  ";
-            if (auto* a = std::get_if<TestAssign>(&s)) { out << "(assign " << joined(a->path, ".") << ' '; expr(*a->value); out << ")"; }
+            if (auto* a = std::get_if<TestAssign>(&s)) {
+                out << "(assign " << joined(a->path, ".") << ' ';
+                expr(*a->value);
+                out << ")";
+            }
             if (auto* r = std::get_if<TestRequest>(&s)) {
                 out << "(request ";
                 body(r->body);
                 if (r->hasArgs) out << " (args";
-                for (const TestArg& a : r->args) { out << " (" << a.name.text << ' '; expr(*a.value); out << ")"; }
+                for (const TestArg& a : r->args) {
+                    out << " (" << a.name.text << ' ';
+                    expr(*a.value);
+                    out << ")";
+                }
                 if (r->hasArgs) out << ")";
                 out << ")";
             }
-            if (auto* e = std::get_if<TestExpect>(&s)) { out << "(expect " << (e->allow ? "allow" : "deny"); obligations(e->obligations); out << ")"; }
+            if (auto* e = std::get_if<TestExpect>(&s)) {
+                out << "(expect " << (e->allow ? "allow" : "deny");
+                obligations(e->obligations);
+                out << ")";
+            }
         }
         out << ")";
     }
@@ -524,12 +590,17 @@ public:
 
 }  // namespace
 
-std::string format(const Module& module, const source::SourceManager& sm) { return Printer(module, sm).run(); }
+std::string format(const Module& module, const source::SourceManager& sm) {
+    return Printer(module, sm).run();
+}
 
 std::string dump(const Module& m) {
     Dumper d;
     d.out << "(policy " << m.header.name.text << ' ' << m.header.version << ' ' << quote(m.header.principal);
-    for (const ScopeItem& s : m.header.governs) { d.out << ' '; d.scope(s); }
+    for (const ScopeItem& s : m.header.governs) {
+        d.out << ' ';
+        d.scope(s);
+    }
     d.out << ")\n";
     for (const Item& item : m.items) {
         std::visit([&](const auto& node) { d.item(node); }, item);

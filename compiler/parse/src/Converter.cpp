@@ -44,9 +44,7 @@ public:
     }
     Span join(Span a, Span b) const { return {a.file, a.begin, b.end}; }
 
-    Ident ident(antlr4::tree::TerminalNode* node) const {
-        return {node->getText(), tokenSpan(node->getSymbol())};
-    }
+    Ident ident(antlr4::tree::TerminalNode* node) const { return {node->getText(), tokenSpan(node->getSymbol())}; }
     Ident ident(antlr4::ParserRuleContext* ctx) const { return {ctx->getText(), span(ctx)}; }
 
     void error(const std::string& code, Span s, const std::string& message, const std::string& label = {},
@@ -94,8 +92,8 @@ public:
                     for (std::size_t k = 0; k + 1 < i; ++k)
                         if ((static_cast<unsigned char>(raw[k]) & 0xC0) != 0x80) ++es.begin.col;
                     es.end = {es.begin.line, es.begin.col + 2};
-                    error("E0012", es, std::string("unknown escape sequence `\\") + e + "` in string",
-                          "unknown escape", "the escapes are \\\" \\\\ \\n \\t and \\r");
+                    error("E0012", es, std::string("unknown escape sequence `\\") + e + "` in string", "unknown escape",
+                          "the escapes are \\\" \\\\ \\n \\t and \\r");
                 }
             }
         }
@@ -107,8 +105,9 @@ public:
 
     ExprPtr expr(OmegaParser::ExprContext* ctx, std::size_t depth) {
         if (depth > 4 * limits_.maxNesting) {
-            error("E0008", span(ctx), "expression is nested deeper than " + std::to_string(limits_.maxNesting) +
-                                          " levels", "too deep here");
+            error("E0008", span(ctx),
+                  "expression is nested deeper than " + std::to_string(limits_.maxNesting) + " levels",
+                  "too deep here");
             return nullptr;
         }
         if (auto* c = dynamic_cast<OmegaParser::AndExprContext*>(ctx)) return chain(c, BinOp::And, depth);
@@ -127,9 +126,9 @@ public:
             e->kind = Expr::Kind::Binary;
             e->span = span(c);
             static const std::pair<const char*, BinOp> ops[] = {
-                {"==", BinOp::Eq}, {"!=", BinOp::Ne}, {"<", BinOp::Lt},  {"<=", BinOp::Le},
-                {">", BinOp::Gt},  {">=", BinOp::Ge}, {"in", BinOp::In}, {"like", BinOp::Like},
-                {"startswith", BinOp::StartsWith}};
+                {"==", BinOp::Eq}, {"!=", BinOp::Ne},     {"<", BinOp::Lt},
+                {"<=", BinOp::Le}, {">", BinOp::Gt},      {">=", BinOp::Ge},
+                {"in", BinOp::In}, {"like", BinOp::Like}, {"startswith", BinOp::StartsWith}};
             for (auto& [text, op] : ops)
                 if (c->op->getText() == text) e->op = op;
             auto l = operand(c->operand(0), depth + 1);
@@ -162,8 +161,8 @@ public:
             cur = c->expr(0);
             if (spine.size() + 1 > limits_.maxChain) {
                 error("E0008", span(top),
-                      std::string("condition joins more than ") + std::to_string(limits_.maxChain) +
-                          " terms with `" + binOpText(op) + "`",
+                      std::string("condition joins more than ") + std::to_string(limits_.maxChain) + " terms with `" +
+                          binOpText(op) + "`",
                       "too long", "use a named set and `in` instead of long chains of comparisons");
                 return nullptr;
             }
@@ -227,8 +226,9 @@ public:
             std::size_t want = e->algorithm.text == "sha256" ? 64 : e->algorithm.text == "sha384" ? 96 : 0;
             if (want == 0) {
                 error("E0408", e->algorithm.span, "unknown hash algorithm `" + e->algorithm.text + "`",
-                      "not a hash algorithm", "hash literals are written `sha256:\"<64 hex digits>\"` or "
-                                              "`sha384:\"<96 hex digits>\"`");
+                      "not a hash algorithm",
+                      "hash literals are written `sha256:\"<64 hex digits>\"` or "
+                      "`sha384:\"<96 hex digits>\"`");
             } else {
                 bool hex = e->text.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
                 if (!hex || e->text.size() != want) {
@@ -295,10 +295,13 @@ public:
 
     std::optional<Action> action(OmegaParser::ActionContext* ctx) {
         std::string text = ctx->getText();
-        static const std::pair<const char*, Action> actions[] = {
-            {"tool", Action::Tool},           {"read", Action::Read},          {"write", Action::Write},
-            {"send", Action::Send},           {"gpu.launch", Action::GpuLaunch}, {"gpu.alloc", Action::GpuAlloc},
-            {"net.connect", Action::NetConnect}};
+        static const std::pair<const char*, Action> actions[] = {{"tool", Action::Tool},
+                                                                 {"read", Action::Read},
+                                                                 {"write", Action::Write},
+                                                                 {"send", Action::Send},
+                                                                 {"gpu.launch", Action::GpuLaunch},
+                                                                 {"gpu.alloc", Action::GpuAlloc},
+                                                                 {"net.connect", Action::NetConnect}};
         std::vector<std::string> names;
         for (auto& [name, a] : actions) {
             if (text == name) return a;
@@ -369,8 +372,9 @@ public:
         s.span = span(ctx);
         if (auto* c = dynamic_cast<OmegaParser::ScopeTargetContext*>(ctx)) {
             std::string kind = c->kind->getText();
-            s.kind = kind == "tool" ? ScopeItem::Kind::Tool : kind == "data" ? ScopeItem::Kind::Data
-                                                                           : ScopeItem::Kind::Agent;
+            s.kind = kind == "tool"   ? ScopeItem::Kind::Tool
+                     : kind == "data" ? ScopeItem::Kind::Data
+                                      : ScopeItem::Kind::Agent;
             s.pattern = pattern(c->pattern());
         } else if (auto* c = dynamic_cast<OmegaParser::ScopeAreaContext*>(ctx)) {
             s.kind = ScopeItem::Kind::Area;

@@ -70,20 +70,22 @@ private:
         return ec ? path : p.string();
     }
 
-    void load(const std::string& displayPath, const std::string& key, std::string text, bool isRoot,
-              Span where = {}) {
+    void load(const std::string& displayPath, const std::string& key, std::string text, bool isRoot, Span where = {}) {
         // Counted as loads start, so a deep chain of imports is bounded as well as a wide one; the depth bound
         // also bounds this recursion.
         if (++started_ > options_.limits.maxImports) {
             if (started_ == options_.limits.maxImports + 1)
-                diags_.error("E0104", where, "more than " + std::to_string(options_.limits.maxImports) +
-                                                 " modules in one program", "one too many");
+                diags_.error("E0104", where,
+                             "more than " + std::to_string(options_.limits.maxImports) + " modules in one program",
+                             "one too many");
             return;
         }
         if (stack_.size() >= options_.limits.maxImportDepth) {
-            diags_.error("E0104", where, "imports are nested more than " +
-                                             std::to_string(options_.limits.maxImportDepth) + " deep",
-                         "too deep").help = "import shared modules from the top-level module instead of in a chain";
+            diags_
+                .error("E0104", where,
+                       "imports are nested more than " + std::to_string(options_.limits.maxImportDepth) + " deep",
+                       "too deep")
+                .help = "import shared modules from the top-level module instead of in a chain";
             return;
         }
         state_[key] = State::Visiting;

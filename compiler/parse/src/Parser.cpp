@@ -54,12 +54,18 @@ public:
                 std::vector<std::string> names;
                 for (ssize_t t : set.toList()) {
                     std::string n = parser->getVocabulary().getDisplayName(t);
-                    if (n == "IDENT") n = "an identifier";
-                    else if (n == "INT") n = "a number";
-                    else if (n == "STRING") n = "a string";
-                    else if (n == "EOF" || n == "<EOF>") n = "end of file";
-                    else if (n.size() >= 2 && n.front() == '\'') n = "`" + n.substr(1, n.size() - 2) + "`";
-                    else continue;
+                    if (n == "IDENT")
+                        n = "an identifier";
+                    else if (n == "INT")
+                        n = "a number";
+                    else if (n == "STRING")
+                        n = "a string";
+                    else if (n == "EOF" || n == "<EOF>")
+                        n = "end of file";
+                    else if (n.size() >= 2 && n.front() == '\'')
+                        n = "`" + n.substr(1, n.size() - 2) + "`";
+                    else
+                        continue;
                     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
                 }
                 auto has = [&](const char* n) { return std::find(names.begin(), names.end(), n) != names.end(); };
@@ -69,8 +75,10 @@ public:
                     std::vector<std::string> summary;
                     for (const char* closer : {"`)`", "`}`"})
                         if (has(closer)) summary.push_back(closer);
-                    if (has("an identifier") && has("a string") && has("a number")) summary.push_back("an expression");
-                    else if (has("an identifier")) summary.push_back("a name");
+                    if (has("an identifier") && has("a string") && has("a number"))
+                        summary.push_back("an expression");
+                    else if (has("an identifier"))
+                        summary.push_back("a name");
                     if (summary.size() > (has("`)`") || has("`}`") ? 1u : 0u)) names = summary;
                 }
                 if (!names.empty() && names.size() <= 6) {
@@ -84,8 +92,8 @@ public:
         }
         std::uint32_t width = 1;
         if (offending && offending->getType() != antlr4::Token::EOF) {
-            width = static_cast<std::uint32_t>(std::max<std::size_t>(1, offending->getStopIndex() + 1 -
-                                                                            offending->getStartIndex()));
+            width = static_cast<std::uint32_t>(
+                std::max<std::size_t>(1, offending->getStopIndex() + 1 - offending->getStartIndex()));
         }
         source::Position begin{static_cast<std::uint32_t>(line), static_cast<std::uint32_t>(col + 1)};
         Span span{file_, begin, {begin.line, begin.col + width}};
@@ -100,7 +108,8 @@ public:
         if (open) {
             source::Position at{static_cast<std::uint32_t>(open->getLine()),
                                 static_cast<std::uint32_t>(open->getCharPositionInLine() + 1)};
-            d.notes.push_back({"unclosed `" + open->getText() + "` opened here", Span{file_, at, {at.line, at.col + 1}}});
+            d.notes.push_back(
+                {"unclosed `" + open->getText() + "` opened here", Span{file_, at, {at.line, at.col + 1}}});
         } else if (msg.rfind("missing ';'", 0) == 0 || expected == "`;`") {
             d.help = "every declaration and rule ends with `;`";
         }
@@ -128,7 +137,6 @@ private:
     }
 
 public:
-
 private:
     DiagnosticEngine& diags_;
     FileId file_;
@@ -166,8 +174,7 @@ std::optional<std::size_t> resumePoint(const std::vector<antlr4::Token*>& tokens
         antlr4::Token* t = tokens[i];
         if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL) continue;
         std::string text = t->getType() == antlr4::Token::EOF ? "" : t->getText();
-        if (i > from && (previous == ";" || previous == "}") && t->getType() != OmegaLexer::IDENT &&
-            starts.count(text))
+        if (i > from && (previous == ";" || previous == "}") && t->getType() != OmegaLexer::IDENT && starts.count(text))
             return i;
         previous = text;
     }
@@ -186,16 +193,18 @@ public:
 bool checkBytes(const source::SourceFile& f, FileId id, DiagnosticEngine& diags) {
     auto nul = f.text.find('\0');
     if (nul != std::string::npos) {
-        diags.error("E0002", pointSpan(f, id, nul), "file is not policy text: it contains a NUL byte",
-                    "binary data here")
+        diags
+            .error("E0002", pointSpan(f, id, nul), "file is not policy text: it contains a NUL byte",
+                   "binary data here")
             .help = "policy sources are UTF-8 text files ending in `.omega`";
         return false;
     }
     if (auto bad = source::findInvalidUtf8(f.text)) {
         std::ostringstream hex;
         hex << std::hex << static_cast<unsigned>(static_cast<unsigned char>(f.text[*bad]));
-        diags.error("E0001", pointSpan(f, id, *bad), "invalid UTF-8 in source (byte 0x" + hex.str() + ")",
-                    "invalid byte")
+        diags
+            .error("E0001", pointSpan(f, id, *bad), "invalid UTF-8 in source (byte 0x" + hex.str() + ")",
+                   "invalid byte")
             .help = "save the file as UTF-8";
         return false;
     }
@@ -234,8 +243,8 @@ bool checkTokens(const std::vector<antlr4::Token*>& tokens, FileId file, Diagnos
         if (type == OmegaLexer::UNTERMINATED_STRING) {
             Span s = tokenSpan(file, t);
             s.end = {s.begin.line, s.begin.col + 1};
-            diags.error("E0004", s, "unterminated string literal", "string starts here")
-                .help = "close the string with `\"` on the same line";
+            diags.error("E0004", s, "unterminated string literal", "string starts here").help =
+                "close the string with `\"` on the same line";
             ok = false;
         } else if (type == OmegaLexer::UNTERMINATED_COMMENT) {
             Span s = tokenSpan(file, t);
@@ -259,8 +268,8 @@ bool checkTokens(const std::vector<antlr4::Token*>& tokens, FileId file, Diagnos
             Span s = tokenSpan(file, t);
             if (s.end.line == s.begin.line && s.end.col > s.begin.col + 20) s.end.col = s.begin.col + 20;
             diags.error("E0013", s,
-                        "string literal is " + std::to_string(t->getText().size() - 2) +
-                            " bytes long; the limit is " + std::to_string(limits.maxStringLength),
+                        "string literal is " + std::to_string(t->getText().size() - 2) + " bytes long; the limit is " +
+                            std::to_string(limits.maxStringLength),
                         "string starts here");
             ok = false;
         }
@@ -270,12 +279,14 @@ bool checkTokens(const std::vector<antlr4::Token*>& tokens, FileId file, Diagnos
         } else if (text == ")" || text == "}") {
             if (depth > 0) --depth;
         }
-        if (text == "not") ++notRun;
-        else if (text != "(" && text != "{") notRun = 0;
+        if (text == "not")
+            ++notRun;
+        else if (text != "(" && text != "{")
+            notRun = 0;
         if (!depthReported && depth + notRun > limits.maxNesting) {
-            diags.error("E0008", tokenSpan(file, t),
-                        "nesting is deeper than " + std::to_string(limits.maxNesting) + " levels",
-                        "too deep here")
+            diags
+                .error("E0008", tokenSpan(file, t),
+                       "nesting is deeper than " + std::to_string(limits.maxNesting) + " levels", "too deep here")
                 .help = "split the condition into several rules or named sets";
             depthReported = true;
             ok = false;
@@ -293,10 +304,11 @@ std::optional<ast::Module> parseModule(const source::SourceManager& sm, FileId f
     try {
         if (f.text.size() > limits.maxFileBytes) {
             // The loader stops reading just past the limit, so the text's size is not the file's size.
-            diags.error("E0003", pointSpan(f, file, 0),
-                        "file is larger than " + std::to_string(limits.maxFileBytes) +
-                            " bytes, the limit for one module",
-                        "file starts here")
+            diags
+                .error(
+                    "E0003", pointSpan(f, file, 0),
+                    "file is larger than " + std::to_string(limits.maxFileBytes) + " bytes, the limit for one module",
+                    "file starts here")
                 .help = "split the policy into modules joined with `import`";
             return std::nullopt;
         }
@@ -318,8 +330,8 @@ std::optional<ast::Module> parseModule(const source::SourceManager& sm, FileId f
         });
         if (onlyEof) {
             Span s = pointSpan(f, file, f.text.size());
-            diags.error("E0010", s, "empty module: expected a `policy` header", "expected `policy ...` here")
-                .help = "start the file with `policy NAME version N by principal \"...\";`";
+            diags.error("E0010", s, "empty module: expected a `policy` header", "expected `policy ...` here").help =
+                "start the file with `policy NAME version N by principal \"...\";`";
             return std::nullopt;
         }
 

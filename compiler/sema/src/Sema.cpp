@@ -29,8 +29,7 @@ bool patternMatches(const NamePattern& p, const std::string& name) {
     std::string prefix;
     for (const Ident& part : p.parts) prefix += (prefix.empty() ? "" : ".") + part.text;
     if (!p.wildcard) return name == prefix;
-    return name.size() > prefix.size() + 1 && name.compare(0, prefix.size(), prefix) == 0 &&
-           name[prefix.size()] == '.';
+    return name.size() > prefix.size() + 1 && name.compare(0, prefix.size(), prefix) == 0 && name[prefix.size()] == '.';
 }
 
 std::vector<const ToolInfo*> Model::toolsMatching(const NamePattern& p) const {
@@ -49,17 +48,22 @@ std::vector<const DataInfo*> Model::dataMatching(const NamePattern& p) const {
 
 std::optional<std::int64_t> sizeUnit(const std::string& u) {
     static const std::pair<const char*, std::int64_t> units[] = {
-        {"B", 1},         {"KB", 1000},        {"MB", 1000000},        {"GB", 1000000000},
-        {"TB", 1000000000000}, {"KiB", 1LL << 10}, {"MiB", 1LL << 20}, {"GiB", 1LL << 30}, {"TiB", 1LL << 40}};
+        {"B", 1},           {"KB", 1000},       {"MB", 1000000},    {"GB", 1000000000}, {"TB", 1000000000000},
+        {"KiB", 1LL << 10}, {"MiB", 1LL << 20}, {"GiB", 1LL << 30}, {"TiB", 1LL << 40}};
     for (auto& [name, v] : units)
         if (u == name) return v;
     return std::nullopt;
 }
 
 std::optional<std::int64_t> durationUnit(const std::string& u) {
-    static const std::pair<const char*, std::int64_t> units[] = {
-        {"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000LL}, {"m", 60000000000LL},
-        {"min", 60000000000LL}, {"h", 3600000000000LL}, {"d", 86400000000000LL}};
+    static const std::pair<const char*, std::int64_t> units[] = {{"ns", 1},
+                                                                 {"us", 1000},
+                                                                 {"ms", 1000000},
+                                                                 {"s", 1000000000LL},
+                                                                 {"m", 60000000000LL},
+                                                                 {"min", 60000000000LL},
+                                                                 {"h", 3600000000000LL},
+                                                                 {"d", 86400000000000LL}};
     for (auto& [name, v] : units)
         if (u == name) return v;
     return std::nullopt;
@@ -67,14 +71,20 @@ std::optional<std::int64_t> durationUnit(const std::string& u) {
 
 namespace {
 
-std::string quoteName(const std::string& s) { return "`" + s + "`"; }
+std::string quoteName(const std::string& s) {
+    return "`" + s + "`";
+}
 
 std::vector<std::string> allUnits() {
     return {"B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB", "ns", "us", "ms", "s", "m", "min", "h", "d"};
 }
 
-bool isQuantity(TypeKind t) { return t == TypeKind::Size || t == TypeKind::Duration; }
-bool isSet(TypeKind t) { return t == TypeKind::StringSet || t == TypeKind::LabelSet || t == TypeKind::EmptySet; }
+bool isQuantity(TypeKind t) {
+    return t == TypeKind::Size || t == TypeKind::Duration;
+}
+bool isSet(TypeKind t) {
+    return t == TypeKind::StringSet || t == TypeKind::LabelSet || t == TypeKind::EmptySet;
+}
 
 // The common type of two operands, if they have one: equal types, or `{}` with either kind of set.
 std::optional<TypeKind> unify(TypeKind a, TypeKind b) {
@@ -83,7 +93,9 @@ std::optional<TypeKind> unify(TypeKind a, TypeKind b) {
     if (b == TypeKind::EmptySet && isSet(a)) return a;
     return std::nullopt;
 }
-bool isOrdered(TypeKind t) { return t == TypeKind::Int || isQuantity(t); }
+bool isOrdered(TypeKind t) {
+    return t == TypeKind::Int || isQuantity(t);
+}
 
 // What kind of identifier a bare name in an expression denotes.
 enum class NameKind { Label, Agent, Set, Group, Kernels };
@@ -165,9 +177,9 @@ private:
             const Span& later = newIsLater ? id.span : it->second.span;
             const Span& earlier = newIsLater ? it->second.span : id.span;
             NameKind earlierKind = newIsLater ? it->second.kind : kind;
-            auto& d = diags_.error("E0301", later,
-                                   quoteName(id.text) + " is already declared as " + article(earlierKind),
-                                   "duplicate declaration");
+            auto& d =
+                diags_.error("E0301", later, quoteName(id.text) + " is already declared as " + article(earlierKind),
+                             "duplicate declaration");
             d.notes.push_back({"previously declared here", earlier});
             return false;
         }
@@ -264,8 +276,9 @@ private:
                                    "principal " + quoteName(modules_[e->module].header.principal) +
                                        " may not order labels that other modules declare",
                                    "both labels are used by other modules");
-            d.help = "only unscoped modules (without `governs`) may relate existing labels; declare a label of this "
-                     "module instead";
+            d.help =
+                "only unscoped modules (without `governs`) may relate existing labels; declare a label of this "
+                "module instead";
         }
         return trusted;
     }
@@ -305,8 +318,8 @@ private:
                         if (on && u != w) path += " < " + L.names[u];
                     }
                     path += " < " + L.names[w];
-                    diags_.error("E0501", edgeSpan, "label ordering has a cycle: " + path, "closes the cycle")
-                        .help = "labels form a partial order: no label may be below itself";
+                    diags_.error("E0501", edgeSpan, "label ordering has a cycle: " + path, "closes the cycle").help =
+                        "labels form a partial order: no label may be below itself";
                 } else if (state[w] == 0) {
                     state[w] = 1;
                     stack.push_back({w, 0});
@@ -339,10 +352,12 @@ private:
         if (!type) return;
         if (auto it = attrTypes_.find(a.name.text); it != attrTypes_.end()) {
             if (it->second.first != *type) {
-                diags_.error("E0401", a.type.span,
-                             "attribute " + quoteName(a.name.text) + " is declared " + typeName(*type) + " here but " +
-                                 typeName(it->second.first) + " elsewhere",
-                             "type differs").notes.push_back({"other declaration", it->second.second});
+                diags_
+                    .error("E0401", a.type.span,
+                           "attribute " + quoteName(a.name.text) + " is declared " + typeName(*type) + " here but " +
+                               typeName(it->second.first) + " elsewhere",
+                           "type differs")
+                    .notes.push_back({"other declaration", it->second.second});
             }
             return;
         }
@@ -361,10 +376,14 @@ private:
                     if (auto* a = std::get_if<AgentDecl>(&item)) agent(*a, m);
                     break;
                 case Phase::Others:
-                    if (auto* t = std::get_if<ToolDecl>(&item)) tool(*t, m);
-                    else if (auto* d = std::get_if<DataDecl>(&item)) data(*d, m);
-                    else if (auto* k = std::get_if<KernelsDecl>(&item)) kernels(*k, m);
-                    else if (auto* s = std::get_if<SetDecl>(&item)) set(*s, m);
+                    if (auto* t = std::get_if<ToolDecl>(&item))
+                        tool(*t, m);
+                    else if (auto* d = std::get_if<DataDecl>(&item))
+                        data(*d, m);
+                    else if (auto* k = std::get_if<KernelsDecl>(&item))
+                        kernels(*k, m);
+                    else if (auto* s = std::get_if<SetDecl>(&item))
+                        set(*s, m);
                     break;
                 case Phase::Groups:
                     if (auto* g = std::get_if<GroupDecl>(&item)) group(*g, m);
@@ -399,15 +418,17 @@ private:
                     TypeKind t = literalType(*k);
                     if (t == TypeKind::Error) return TypeKind::Error;
                     if (t != TypeKind::String && t != TypeKind::Label) {
-                        diags_.error("E0404", k->span, "sets hold strings or labels, not " +
-                                                           std::string(typeName(t)) + " values",
+                        diags_.error("E0404", k->span,
+                                     "sets hold strings or labels, not " + std::string(typeName(t)) + " values",
                                      "not a string or label");
                         return TypeKind::Error;
                     }
-                    if (&k == &e.kids.front()) elem = t;
+                    if (&k == &e.kids.front())
+                        elem = t;
                     else if (t != elem) {
-                        diags_.error("E0404", k->span, "set mixes " + std::string(typeName(elem)) + " and " +
-                                                           typeName(t) + " elements", "different type");
+                        diags_.error("E0404", k->span,
+                                     "set mixes " + std::string(typeName(elem)) + " and " + typeName(t) + " elements",
+                                     "different type");
                         return TypeKind::Error;
                     }
                 }
@@ -426,18 +447,24 @@ private:
         std::map<std::string, Span> seen;
         for (Property& p : a.props) {
             if (auto [it, ok] = seen.emplace(p.key.text, p.key.span); !ok) {
-                diags_.error("E0303", p.key.span, "agent property " + quoteName(p.key.text) + " is given twice",
-                             "duplicate").notes.push_back({"first given here", it->second});
+                diags_
+                    .error("E0303", p.key.span, "agent property " + quoteName(p.key.text) + " is given twice",
+                           "duplicate")
+                    .notes.push_back({"first given here", it->second});
                 continue;
             }
             TypeKind t = literalType(*p.value);
             if (t == TypeKind::Error) continue;
             if (p.key.text == "measurement") {
-                if (t != TypeKind::Hash) mismatch(p.value->span, "agent measurement", TypeKind::Hash, t);
-                else info.measurement = p.value->algorithm.text + ":" + p.value->text;
+                if (t != TypeKind::Hash)
+                    mismatch(p.value->span, "agent measurement", TypeKind::Hash, t);
+                else
+                    info.measurement = p.value->algorithm.text + ":" + p.value->text;
             } else if (p.key.text == "owner") {
-                if (t != TypeKind::String) mismatch(p.value->span, "agent owner", TypeKind::String, t);
-                else info.owner = p.value->text;
+                if (t != TypeKind::String)
+                    mismatch(p.value->span, "agent owner", TypeKind::String, t);
+                else
+                    info.owner = p.value->text;
             } else if (p.key.text == "name") {
                 diags_.error("E0219", p.key.span, "`name` is reserved: an agent's name is its declared name",
                              "reserved");
@@ -447,8 +474,8 @@ private:
                     it->second.first = *unify(it->second.first, t);
                 } else if (it != attrTypes_.end()) {
                     auto& d = diags_.error("E0401", p.value->span,
-                                           "attribute " + quoteName(p.key.text) + " is " + typeName(t) +
-                                               " here but " + typeName(it->second.first) + " elsewhere",
+                                           "attribute " + quoteName(p.key.text) + " is " + typeName(t) + " here but " +
+                                               typeName(it->second.first) + " elsewhere",
                                            "type differs");
                     d.notes.push_back({"its type was first given here", it->second.second});
                     continue;
@@ -472,13 +499,16 @@ private:
 
     std::optional<TypeKind> paramType(const TypeRef& t) {
         static const std::pair<const char*, TypeKind> types[] = {
-            {"string", TypeKind::String}, {"int", TypeKind::Int},       {"bool", TypeKind::Bool},
+            {"string", TypeKind::String},     {"int", TypeKind::Int},   {"bool", TypeKind::Bool},
             {"duration", TypeKind::Duration}, {"size", TypeKind::Size}, {"label", TypeKind::Label}};
         if (t.name.text == "set") {
             if (t.elem && t.elem->text == "string") return TypeKind::StringSet;
             if (t.elem && t.elem->text == "label") return TypeKind::LabelSet;
-            diags_.error("E0212", t.span, "unknown type " + quoteName(t.name.text + (t.elem ? "<" + t.elem->text + ">" : "")),
-                         "not a parameter type").help = "sets are `set<string>` or `set<label>`";
+            diags_
+                .error("E0212", t.span,
+                       "unknown type " + quoteName(t.name.text + (t.elem ? "<" + t.elem->text + ">" : "")),
+                       "not a parameter type")
+                .help = "sets are `set<string>` or `set<label>`";
             return std::nullopt;
         }
         if (!t.elem) {
@@ -495,8 +525,10 @@ private:
     void tool(ToolDecl& t, std::size_t m) {
         std::string name = t.name.text();
         if (auto it = model_.tools.find(name); it != model_.tools.end()) {
-            diags_.error("E0301", t.name.span, "tool " + quoteName(name) + " is already declared",
-                         "duplicate declaration").notes.push_back({"previously declared here", it->second.span});
+            diags_
+                .error("E0301", t.name.span, "tool " + quoteName(name) + " is already declared",
+                       "duplicate declaration")
+                .notes.push_back({"previously declared here", it->second.span});
             return;
         }
         ToolInfo info;
@@ -529,8 +561,8 @@ private:
                     if (mod.name.text == "privileged") {
                         info.privileged = true;
                     } else {
-                        auto& d = diags_.error("E0218", mod.name.span, "unknown tool modifier " + quoteName(mod.name.text),
-                                               "not a modifier");
+                        auto& d = diags_.error("E0218", mod.name.span,
+                                               "unknown tool modifier " + quoteName(mod.name.text), "not a modifier");
                         d.help = "tool modifiers are `returns LABEL`, `sink`, `privileged` and `pin HASH`";
                         suggest(d, mod.name.text, {"privileged", "sink", "returns", "pin"});
                     }
@@ -543,7 +575,8 @@ private:
     template <typename Fn>
     void eachString(Expr& e, const std::string& what, Fn fn) {
         TypeKind t = literalType(e);
-        if (t == TypeKind::String) fn(e.text, e.span);
+        if (t == TypeKind::String)
+            fn(e.text, e.span);
         else if (t == TypeKind::StringSet)
             for (auto& k : e.kids) fn(k->text, k->span);
         else if (t != TypeKind::Error && t != TypeKind::EmptySet)
@@ -552,12 +585,15 @@ private:
 
     void data(DataDecl& d, std::size_t m) {
         if (auto it = model_.data.find(d.name.text); it != model_.data.end()) {
-            diags_.error("E0301", d.name.span, "data resource " + quoteName(d.name.text) + " is already declared",
-                         "duplicate declaration").notes.push_back({"previously declared here", it->second.span});
+            diags_
+                .error("E0301", d.name.span, "data resource " + quoteName(d.name.text) + " is already declared",
+                       "duplicate declaration")
+                .notes.push_back({"previously declared here", it->second.span});
             return;
         }
         if (isRoot(d.name.text)) {
-            diags_.error("E0219", d.name.span, quoteName(d.name.text) + " is reserved for request fields", "reserved name");
+            diags_.error("E0219", d.name.span, quoteName(d.name.text) + " is reserved for request fields",
+                         "reserved name");
             return;
         }
         DataInfo info;
@@ -569,7 +605,8 @@ private:
         for (Property& p : d.props) {
             const std::string& k = p.key.text;
             if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
-                auto& diag = diags_.error("E0204", p.key.span, "unknown data property " + quoteName(k), "not a property");
+                auto& diag =
+                    diags_.error("E0204", p.key.span, "unknown data property " + quoteName(k), "not a property");
                 diag.help = "data properties are path, uri, label, region, purpose, fields and owner";
                 suggest(diag, k, keys);
                 continue;
@@ -593,8 +630,10 @@ private:
                 }
             } else if (k == "region" || k == "owner") {
                 TypeKind t = literalType(*p.value);
-                if (t != TypeKind::String && t != TypeKind::Error) mismatch(p.value->span, "data " + k, TypeKind::String, t);
-                else (k == "region" ? info.region : info.owner) = p.value->text;
+                if (t != TypeKind::String && t != TypeKind::Error)
+                    mismatch(p.value->span, "data " + k, TypeKind::String, t);
+                else
+                    (k == "region" ? info.region : info.owner) = p.value->text;
             } else {
                 auto& target = k == "purpose" ? info.purposes : info.fields;
                 eachString(*p.value, "data " + k, [&](const std::string& s, Span) { target.insert(s); });
@@ -602,11 +641,15 @@ private:
         }
         if (!info.label)
             if (!seen.count("label"))
-                diags_.error("E0216", d.name.span, "data resource " + quoteName(d.name.text) + " has no `label`",
-                             "missing label").help = "add `label NAME;` so flows of this data can be checked";
+                diags_
+                    .error("E0216", d.name.span, "data resource " + quoteName(d.name.text) + " has no `label`",
+                           "missing label")
+                    .help = "add `label NAME;` so flows of this data can be checked";
         if (!seen.count("path") && !seen.count("uri"))
-            diags_.error("E0216", d.name.span, "data resource " + quoteName(d.name.text) + " has no `path` or `uri`",
-                         "missing location").help = "add `path \"/data/...\";` or `uri \"s3://...\";`";
+            diags_
+                .error("E0216", d.name.span, "data resource " + quoteName(d.name.text) + " has no `path` or `uri`",
+                       "missing location")
+                .help = "add `path \"/data/...\";` or `uri \"s3://...\";`";
         model_.data[d.name.text] = std::move(info);
     }
 
@@ -634,9 +677,11 @@ private:
                     info.modules.insert(h->algorithm.text + ":" + h->text);
                 }
             } else if (key == "name" || key == "names") {
-                eachString(*p.value, "a kernel name pattern", [&](const std::string& s, Span) { info.names.push_back(s); });
+                eachString(*p.value, "a kernel name pattern",
+                           [&](const std::string& s, Span) { info.names.push_back(s); });
             } else {
-                auto& d = diags_.error("E0204", p.key.span, "unknown kernel-set property " + quoteName(key), "not a property");
+                auto& d = diags_.error("E0204", p.key.span, "unknown kernel-set property " + quoteName(key),
+                                       "not a property");
                 d.help = "kernel sets have `module HASH;` and `name \"glob\";` entries";
                 suggest(d, key, {"module", "name", "modules", "names"});
             }
@@ -685,7 +730,8 @@ private:
     void statements(std::size_t m) {
         Module& mod = modules_[m];
         for (Item& item : mod.items) {
-            if (auto* r = std::get_if<Rule>(&item)) rule(*r, m);
+            if (auto* r = std::get_if<Rule>(&item))
+                rule(*r, m);
             else if (auto* a = std::get_if<Assertion>(&item)) {
                 Scope sc;
                 body(a->body, sc);
@@ -709,10 +755,12 @@ private:
         if (b.subject) agentPattern(*b.subject);
         if (b.recipient) {
             if (b.action != Action::Send)
-                diags_.error("E0503", b.recipient->span,
-                             "`to` names the recipient of a `send`; a `" + std::string(actionName(b.action)) +
-                                 "` rule has none", "only for send");
-            else agentPattern(*b.recipient);
+                diags_.error(
+                    "E0503", b.recipient->span,
+                    "`to` names the recipient of a `send`; a `" + std::string(actionName(b.action)) + "` rule has none",
+                    "only for send");
+            else
+                agentPattern(*b.recipient);
         }
         if (b.subject && b.subjectFrom && b.action != Action::Send)
             diags_.error("E0503", b.subject->span, "`from` names the sender of a `send`; use `by` here", "use `by`");
@@ -726,15 +774,17 @@ private:
         } else if (!b.target && needsTarget) {
             diags_.error("E0506", b.actionSpan,
                          std::string("`") + actionName(b.action) + "` needs a target: a name, a pattern such as " +
-                             "`ehr.*`, or `*`", "target missing");
+                             "`ehr.*`, or `*`",
+                         "target missing");
         } else if (b.target) {
             target(*b.target, b.action, sc);
         }
         if (b.condition) {
             TypeKind t = expr(*b.condition, sc);
             if (t != TypeKind::Bool && t != TypeKind::Error)
-                diags_.error("E0403", b.condition->span,
-                             std::string("condition must be a bool, found ") + article(t), "not a condition")
+                diags_
+                    .error("E0403", b.condition->span, std::string("condition must be a bool, found ") + article(t),
+                           "not a condition")
                     .help = "compare it with something, for example `== \"value\"`";
         }
     }
@@ -792,10 +842,10 @@ private:
         body(r.body, sc);
         if (r.limit) limit(*r.limit, r.body.action);
         if (!r.obligations.empty() && r.effect == Effect::Forbid) {
-            diags_.error("E0505", r.obligations.front().span, "obligations apply only to `permit` rules",
-                         "on a forbid")
-                .help = "a forbid always denies; to attach obligations without granting anything, write "
-                        "`require audit for ...`";
+            diags_.error("E0505", r.obligations.front().span, "obligations apply only to `permit` rules", "on a forbid")
+                .help =
+                "a forbid always denies; to attach obligations without granting anything, write "
+                "`require audit for ...`";
         }
         for (Obligation& o : r.obligations) obligation(o);
         governs(r.body, m);
@@ -820,9 +870,8 @@ private:
         } else {
             static const std::vector<std::string> windows{"second", "minute", "hour", "day"};
             if (std::find(windows.begin(), windows.end(), l.windowUnit.text) == windows.end()) {
-                auto& d = diags_.error("E0211", l.windowUnit.span, "unknown rate-limit window " +
-                                                                        quoteName(l.windowUnit.text),
-                                       "not a window");
+                auto& d = diags_.error("E0211", l.windowUnit.span,
+                                       "unknown rate-limit window " + quoteName(l.windowUnit.text), "not a window");
                 d.help = "write `per second`, `per minute`, `per hour`, `per day` or a duration such as `per 30s`";
                 suggest(d, l.windowUnit.text, windows);
             }
@@ -830,14 +879,15 @@ private:
         if (l.key) {
             static const std::vector<std::string> keys{"agent", "session", "user", "tool"};
             if (std::find(keys.begin(), keys.end(), l.key->text) == keys.end()) {
-                auto& d = diags_.error("E0217", l.key->span, "unknown rate-limit key " + quoteName(l.key->text),
-                                       "not a key");
+                auto& d =
+                    diags_.error("E0217", l.key->span, "unknown rate-limit key " + quoteName(l.key->text), "not a key");
                 d.help = "count `per agent`, `per session`, `per user` or `per tool`";
                 suggest(d, l.key->text, keys);
             } else if (l.key->text == "tool" && action != Action::Tool) {
-                diags_.error("E0217", l.key->span,
-                             std::string("`per tool` counts per tool, but this is a `") + actionName(action) + "` rule",
-                             "no tool here")
+                diags_
+                    .error("E0217", l.key->span,
+                           std::string("`per tool` counts per tool, but this is a `") + actionName(action) + "` rule",
+                           "no tool here")
                     .help = "count `per agent`, `per session` or `per user`";
             }
         }
@@ -910,8 +960,7 @@ private:
         std::string scope;
         for (const ScopeItem& s : h.governs) scope += (scope.empty() ? "" : ", ") + scopeText(s);
         Span where = b.target ? b.target->span : b.actionSpan;
-        auto& d = diags_.error("E0502", where,
-                               "principal " + quoteName(h.principal) + " may not govern `" + what + "`",
+        auto& d = diags_.error("E0502", where, "principal " + quoteName(h.principal) + " may not govern `" + what + "`",
                                "outside this principal's scope");
         d.notes.push_back({"the module governs only: " + scope, h.governs.front().span});
         d.help = "move the rule to a module whose principal governs it, or widen `governs`";
@@ -956,8 +1005,9 @@ private:
         }
         const Header& h = modules_[m].header;
         if (h.governs.empty()) {
-            diags_.error("E0508", c.span, "consent can only be required for what the module governs",
-                         "no `governs` clause")
+            diags_
+                .error("E0508", c.span, "consent can only be required for what the module governs",
+                       "no `governs` clause")
                 .help = "add `governs " + scopeText(s) + "` to the policy header";
             return;
         }
@@ -1017,7 +1067,8 @@ private:
                                      "not a string or label");
                         return TypeKind::Error;
                     }
-                    if (i == 0) elem = t;
+                    if (i == 0)
+                        elem = t;
                     else if (t != elem) {
                         diags_.error("E0404", e.kids[i]->span,
                                      std::string("set mixes ") + typeName(elem) + " and " + typeName(t) + " elements",
@@ -1044,9 +1095,10 @@ private:
                 field.span = e.span;
                 field.path = e.path;
                 if (!isRoot(e.path[0].text)) {
-                    diags_.error("E0210", e.path[0].span, "`has` asks about a request field, and " +
-                                                               quoteName(e.path[0].text) + " is not one",
-                                 "not a request root")
+                    diags_
+                        .error("E0210", e.path[0].span,
+                               "`has` asks about a request field, and " + quoteName(e.path[0].text) + " is not one",
+                               "not a request root")
                         .help = "write `agent has role`, `tool has label`, `request has purpose`, ...";
                     return TypeKind::Error;
                 }
@@ -1125,8 +1177,8 @@ private:
                 if (l != TypeKind::String)
                     return fail(op + " needs a string on the left, found " + article(l), lhs.span, "not a string");
                 if (rhs.kind != Expr::Kind::String) {
-                    diags_.error("E0405", rhs.span, op + " needs a string literal on the right", "not a literal")
-                        .help = "patterns are compiled ahead of time, so they must be written out";
+                    diags_.error("E0405", rhs.span, op + " needs a string literal on the right", "not a literal").help =
+                        "patterns are compiled ahead of time, so they must be written out";
                     return TypeKind::Error;
                 }
                 if (e.op == BinOp::Like) glob(rhs);
@@ -1143,8 +1195,8 @@ private:
             if (depth < 0 || depth > 1) break;
         }
         if (depth != 0)
-            diags_.error("E0411", pattern.span, "unbalanced `[` or `]` in glob pattern", "invalid glob")
-                .help = "globs use `*`, `?` and `[abc]`";
+            diags_.error("E0411", pattern.span, "unbalanced `[` or `]` in glob pattern", "invalid glob").help =
+                "globs use `*`, `?` and `[abc]`";
     }
 
     bool sameType(Expr& e, TypeKind l, TypeKind r) {
@@ -1154,20 +1206,22 @@ private:
         if ((isQuantity(l) && r == TypeKind::Int) || (isQuantity(r) && l == TypeKind::Int)) {
             TypeKind q = isQuantity(l) ? l : r;
             Expr& plain = isQuantity(l) ? rhs : lhs;
-            diags_.error("E0406", plain.span,
-                         std::string("expected ") + article(q) + ", found a number without a unit", "no unit")
-                .help = q == TypeKind::Size ? "write the unit, for example `40 GiB`" : "write the unit, for example `30s`";
+            diags_
+                .error("E0406", plain.span, std::string("expected ") + article(q) + ", found a number without a unit",
+                       "no unit")
+                .help =
+                q == TypeKind::Size ? "write the unit, for example `40 GiB`" : "write the unit, for example `30s`";
             return false;
         }
         if (isQuantity(l) && isQuantity(r)) {
-            diags_.error("E0406", rhs.span,
-                         std::string("cannot compare ") + article(l) + " with " + article(r), "wrong unit");
+            diags_.error("E0406", rhs.span, std::string("cannot compare ") + article(l) + " with " + article(r),
+                         "wrong unit");
             return false;
         }
-        diags_.error("E0401", e.span,
-                     std::string("type mismatch: `") + binOpText(e.op) + "` compares " + article(l) + " with " +
-                         article(r),
-                     std::string(typeName(l)) + " vs " + typeName(r));
+        diags_.error(
+            "E0401", e.span,
+            std::string("type mismatch: `") + binOpText(e.op) + "` compares " + article(l) + " with " + article(r),
+            std::string(typeName(l)) + " vs " + typeName(r));
         return false;
     }
 
@@ -1206,12 +1260,14 @@ private:
             }
         }
         if (!isRoot(root)) {
-            std::vector<std::string> roots{"request", "session", "agent", "args", "tool", "data", "recipient",
-                                           "message", "kernel", "gpu", "net"};
+            std::vector<std::string> roots{"request",   "session", "agent",  "args", "tool", "data",
+                                           "recipient", "message", "kernel", "gpu",  "net"};
             auto& d = diags_.error("E0210", p[0].span, "unknown name " + quoteName(root), "not a request field");
             suggest(d, root, roots);
-            if (d.help.empty()) d.help = "conditions read request, session, agent, args, tool, data, recipient, "
-                                         "message, kernel, gpu and net";
+            if (d.help.empty())
+                d.help =
+                    "conditions read request, session, agent, args, tool, data, recipient, "
+                    "message, kernel, gpu and net";
             return TypeKind::Error;
         }
         if (root == "args") return argsPath(e, sc);
@@ -1231,10 +1287,11 @@ private:
         }
         if (!f) {
             if (p.size() == 1) {
-                diags_.error("E0204", p[0].span, quoteName(root) + " needs a field, for example " +
-                                                     quoteName(root + "." + (fieldsOf(root, sc.action).empty()
-                                                                                 ? fieldsOf(root, Action::Tool).front()
-                                                                                 : fieldsOf(root, sc.action).front())),
+                diags_.error("E0204", p[0].span,
+                             quoteName(root) + " needs a field, for example " +
+                                 quoteName(root + "." +
+                                           (fieldsOf(root, sc.action).empty() ? fieldsOf(root, Action::Tool).front()
+                                                                              : fieldsOf(root, sc.action).front())),
                              "a field is missing");
                 return TypeKind::Error;
             }
@@ -1267,9 +1324,9 @@ private:
         for (Action a : kAllActions)
             if (mask & bit(a)) acts += (acts.empty() ? "" : ", ") + std::string(actionName(a));
         std::string whole = root + (field.empty() ? "" : "." + field);
-        diags_.error("E0412", e.span,
-                     quoteName(whole) + " is not available in a `" + actionName(sc.action) + "` rule",
-                     "not part of this request")
+        diags_
+            .error("E0412", e.span, quoteName(whole) + " is not available in a `" + actionName(sc.action) + "` rule",
+                   "not part of this request")
             .help = quoteName(whole) + " belongs to requests of: " + acts;
         return TypeKind::Error;
     }
@@ -1287,9 +1344,10 @@ private:
         const std::string& name = p[1].text;
         if (!sc.hasTarget || unknownTarget_) return TypeKind::Error;  // target already reported
         if (sc.tools.empty()) {
-            diags_.error("E0203", p[1].span,
-                         "unknown argument " + quoteName(name) + ": no declared tool matches this rule's target",
-                         "no tool declares it")
+            diags_
+                .error("E0203", p[1].span,
+                       "unknown argument " + quoteName(name) + ": no declared tool matches this rule's target",
+                       "no tool declares it")
                 .help = "arguments are typed by tool declarations; declare the tool or name it in the rule";
             return TypeKind::Error;
         }
@@ -1299,10 +1357,10 @@ private:
             if (!param) {
                 std::vector<std::string> names;
                 for (const ParamInfo& x : t->params) names.push_back(x.name);
-                auto& d = diags_.error("E0203", p[1].span,
-                                       "unknown argument " + quoteName(name) + ": tool " + quoteName(t->name) +
-                                           " has no such parameter",
-                                       "not a parameter of " + quoteName(t->name));
+                auto& d = diags_.error(
+                    "E0203", p[1].span,
+                    "unknown argument " + quoteName(name) + ": tool " + quoteName(t->name) + " has no such parameter",
+                    "not a parameter of " + quoteName(t->name));
                 d.notes.push_back({"tool " + quoteName(t->name) + " is declared here", t->span});
                 suggest(d, name, names);
                 if (d.help.empty()) {
@@ -1314,9 +1372,10 @@ private:
                 return TypeKind::Error;
             }
             if (type != TypeKind::Error && param->type != type) {
-                diags_.error("E0401", p[1].span,
-                             "argument " + quoteName(name) + " has different types across the tools this rule matches",
-                             "ambiguous type")
+                diags_
+                    .error("E0401", p[1].span,
+                           "argument " + quoteName(name) + " has different types across the tools this rule matches",
+                           "ambiguous type")
                     .notes.push_back({"it is " + article(param->type) + " in " + quoteName(t->name), param->span});
                 return TypeKind::Error;
             }
@@ -1363,7 +1422,8 @@ private:
             std::string whole;
             for (const Ident& i : a->path) whole += (whole.empty() ? "" : ".") + i.text;
             if (auto [it, ok] = assigned.emplace(whole, a->span); !ok) {
-                diags_.error("E0306", a->span, quoteName(whole) + " is assigned twice in this test", "second assignment")
+                diags_
+                    .error("E0306", a->span, quoteName(whole) + " is assigned twice in this test", "second assignment")
                     .notes.push_back({"first assigned here", it->second});
                 continue;
             }
@@ -1409,7 +1469,8 @@ private:
                 continue;
             }
             if (!given.insert(a.name.text).second) {
-                diags_.error("E0306", a.name.span, "argument " + quoteName(a.name.text) + " is given twice", "duplicate");
+                diags_.error("E0306", a.name.span, "argument " + quoteName(a.name.text) + " is given twice",
+                             "duplicate");
                 continue;
             }
             TypeKind t = expr(*a.value, sc);
@@ -1422,8 +1483,8 @@ private:
         }
         for (const ParamInfo& p : tool.params) {
             if (!given.count(p.name)) {
-                diags_.error("E0410", r.span, "test request is missing argument " + quoteName(p.name) + " of " +
-                                                  quoteName(tool.name),
+                diags_.error("E0410", r.span,
+                             "test request is missing argument " + quoteName(p.name) + " of " + quoteName(tool.name),
                              "missing " + quoteName(p.name));
             }
         }
@@ -1437,7 +1498,8 @@ private:
         if (!f || !f->supplied || f->type == TypeKind::Kernel) {
             std::vector<std::string> candidates;
             for (const FieldDef& fd : requestSchema())
-                if (fd.supplied && !fd.field.empty()) candidates.push_back(std::string(fd.root) + "." + std::string(fd.field));
+                if (fd.supplied && !fd.field.empty())
+                    candidates.push_back(std::string(fd.root) + "." + std::string(fd.field));
             std::string whole;
             for (const Ident& i : p) whole += (whole.empty() ? "" : ".") + i.text;
             std::string message = !f ? "unknown request field " + quoteName(whole)
@@ -1475,12 +1537,14 @@ private:
     void unused() {
         for (const auto& [name, t] : model_.tools)
             if (isRoot_[t.module] && !usedTools_.count(name))
-                diags_.warning("W0601", t.span, "tool " + quoteName(name) + " is declared but no rule mentions it",
-                               "unused").help = "with no rule it is always denied; remove it or add a rule";
+                diags_
+                    .warning("W0601", t.span, "tool " + quoteName(name) + " is declared but no rule mentions it",
+                             "unused")
+                    .help = "with no rule it is always denied; remove it or add a rule";
         for (const auto& [name, d] : model_.data)
             if (isRoot_[d.module] && !usedData_.count(name))
-                diags_.warning("W0601", d.span, "data resource " + quoteName(name) + " is declared but no rule mentions it",
-                               "unused");
+                diags_.warning("W0601", d.span,
+                               "data resource " + quoteName(name) + " is declared but no rule mentions it", "unused");
         auto check = [&](const auto& map, const char* what) {
             for (const auto& [name, info] : map)
                 if (isRoot_[info.module] && !usedNames_.count(name))

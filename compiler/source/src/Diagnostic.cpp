@@ -42,8 +42,8 @@ std::vector<Diagnostic> DiagnosticEngine::sorted() const {
 namespace {
 
 // Prints `line` with tabs kept, then an underline from column `from` to `to` (1-based, exclusive end).
-void underline(std::ostream& out, std::string_view line, std::uint32_t from, std::uint32_t to, const std::string& gutter,
-               const std::string& label) {
+void underline(std::ostream& out, std::string_view line, std::uint32_t from, std::uint32_t to,
+               const std::string& gutter, const std::string& label) {
     std::string marks;
     std::uint32_t col = 1;
     for (std::size_t i = 0; i < line.size() && col < from; ++i) {

@@ -69,7 +69,10 @@ Position positionOf(const SourceFile& file, std::size_t offset) {
     std::size_t lo = 0, hi = file.lineStarts.size();
     while (hi - lo > 1) {
         std::size_t mid = (lo + hi) / 2;
-        if (file.lineStarts[mid] <= offset) lo = mid; else hi = mid;
+        if (file.lineStarts[mid] <= offset)
+            lo = mid;
+        else
+            hi = mid;
     }
     std::uint32_t col = 1;
     for (std::size_t i = file.lineStarts[lo]; i < offset; ++i) {

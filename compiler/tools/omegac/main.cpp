@@ -7,11 +7,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <unistd.h>
 
 namespace {
 
@@ -27,16 +27,14 @@ struct CommonOptions {
 };
 
 void addCommon(CLI::App& cmd, CommonOptions& o) {
-    cmd.add_option("--format", o.format, "Diagnostic output: human or json")
-        ->check(CLI::IsMember({"human", "json"}));
+    cmd.add_option("--format", o.format, "Diagnostic output: human or json")->check(CLI::IsMember({"human", "json"}));
     cmd.add_option("--color", o.color, "Colour human output: auto, always or never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
     cmd.add_option("-I,--include", o.includeDirs, "Directory searched for imports (repeatable)");
     cmd.add_flag("--no-stdlib", o.noStdlib, "Do not search the bundled stdlib-policies directory for imports");
 }
 
-void printDiagnostics(const source::SourceManager& sm, const source::DiagnosticEngine& diags,
-                      const CommonOptions& o) {
+void printDiagnostics(const source::SourceManager& sm, const source::DiagnosticEngine& diags, const CommonOptions& o) {
     if (o.format == "json") {
         source::renderJson(std::cout, sm, diags);
         return;
@@ -45,8 +43,7 @@ void printDiagnostics(const source::SourceManager& sm, const source::DiagnosticE
     source::RenderOptions r;
     r.color = o.color == "always" || (o.color == "auto" && isatty(STDERR_FILENO));
     source::renderHuman(std::cerr, sm, sorted, r);
-    if (diags.dropped() > 0)
-        std::cerr << "omegac: " << diags.dropped() << " more diagnostics not shown\n";
+    if (diags.dropped() > 0) std::cerr << "omegac: " << diags.dropped() << " more diagnostics not shown\n";
     if (diags.errorCount() || diags.warningCount()) {
         std::cerr << diags.errorCount() << (diags.errorCount() == 1 ? " error" : " errors") << ", "
                   << diags.warningCount() << (diags.warningCount() == 1 ? " warning" : " warnings") << " generated\n";
@@ -78,10 +75,10 @@ int runCheck(const std::vector<std::string>& files, const CommonOptions& o, bool
                 tests += std::holds_alternative<ast::TestBlock>(i);
             }
         }
-        std::cout << "ok: " << loaded.program.modules.size() << (loaded.program.modules.size() == 1 ? " module" : " modules")
-                  << ", " << principals.size() << (principals.size() == 1 ? " principal" : " principals") << ", "
-                  << rules << (rules == 1 ? " rule" : " rules") << ", " << tests << (tests == 1 ? " test" : " tests")
-                  << '\n';
+        std::cout << "ok: " << loaded.program.modules.size()
+                  << (loaded.program.modules.size() == 1 ? " module" : " modules") << ", " << principals.size()
+                  << (principals.size() == 1 ? " principal" : " principals") << ", " << rules
+                  << (rules == 1 ? " rule" : " rules") << ", " << tests << (tests == 1 ? " test" : " tests") << '\n';
     }
     return kOk;
 }

@@ -24,12 +24,12 @@ struct Ident {
 // Types (filled in by sema on expressions; written by authors in tool parameters)
 
 enum class TypeKind {
-    Error,      // a type could not be determined; suppresses follow-on errors
+    Error,  // a type could not be determined; suppresses follow-on errors
     Bool,
     Int,
     String,
-    Size,       // bytes
-    Duration,   // nanoseconds
+    Size,      // bytes
+    Duration,  // nanoseconds
     Label,
     Hash,       // sha256/sha384 digest literal
     StringSet,  // set<string>
@@ -61,12 +61,12 @@ struct Expr {
     enum class Kind { String, Int, Bool, Quantity, Hash, Path, Set, Not, Binary, Has };
     Kind kind = Kind::Bool;
     Span span;
-    std::string text;           // String: decoded value; Hash: hex digits; Quantity: unit as written
-    std::int64_t number = 0;    // Int and Quantity: the number as written; Bool: 0 or 1
-    Ident algorithm;            // Hash: sha256 or sha384
-    Span unitSpan;              // Quantity
-    std::vector<Ident> path;    // Path: root then fields; Has: root then the field asked about
-    BinOp op = BinOp::And;      // Binary
+    std::string text;         // String: decoded value; Hash: hex digits; Quantity: unit as written
+    std::int64_t number = 0;  // Int and Quantity: the number as written; Bool: 0 or 1
+    Ident algorithm;          // Hash: sha256 or sha384
+    Span unitSpan;            // Quantity
+    std::vector<Ident> path;  // Path: root then fields; Has: root then the field asked about
+    BinOp op = BinOp::And;    // Binary
     // Set: elements; Not: one; Binary: two for comparisons, two or more for `and` / `or`.
     // INVARIANT: an `and` (`or`) node has no direct `and` (`or`) child that came from the same unparenthesised
     // chain: `a and b and c` is one node with three kids, `a and (b and c)` two nodes. Chains so cost no depth.
@@ -95,8 +95,8 @@ struct AgentPattern {
 
 enum class Action { Tool, Read, Write, Send, GpuLaunch, GpuAlloc, NetConnect };
 const char* actionName(Action a);
-inline constexpr Action kAllActions[] = {Action::Tool, Action::Read, Action::Write, Action::Send,
-                                        Action::GpuLaunch, Action::GpuAlloc, Action::NetConnect};
+inline constexpr Action kAllActions[] = {Action::Tool,      Action::Read,     Action::Write,     Action::Send,
+                                         Action::GpuLaunch, Action::GpuAlloc, Action::NetConnect};
 
 struct Obligation {
     Ident name;  // audit, redact, approve
@@ -122,7 +122,7 @@ struct Body {
     std::optional<AgentPattern> subject;
     bool subjectFrom = false;  // written `from` rather than `by`
     std::optional<AgentPattern> recipient;
-    ExprPtr condition;         // may be null
+    ExprPtr condition;  // may be null
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -228,8 +228,8 @@ struct ObligationRule {
     Span span;
 };
 struct Assertion {
-    bool never = true;         // never / always
-    bool permitVerdict = true; // permit / deny
+    bool never = true;          // never / always
+    bool permitVerdict = true;  // permit / deny
     Body body;
     Span span;
 };
@@ -262,8 +262,8 @@ struct TestBlock {
     Span span;
 };
 
-using Item = std::variant<Import, LabelDecl, AttributeDecl, AgentDecl, ToolDecl, DataDecl, KernelsDecl, SetDecl, GroupDecl,
-                          ConsentDecl, ObligationRule, Rule, Assertion, TestBlock>;
+using Item = std::variant<Import, LabelDecl, AttributeDecl, AgentDecl, ToolDecl, DataDecl, KernelsDecl, SetDecl,
+                          GroupDecl, ConsentDecl, ObligationRule, Rule, Assertion, TestBlock>;
 
 struct Comment {
     std::string text;  // including `//` or `/* */`

@@ -11,15 +11,17 @@ namespace omega::sema {
 
 // Bit per ast::Action.
 using ActionMask = unsigned;
-constexpr ActionMask bit(ast::Action a) { return 1u << static_cast<unsigned>(a); }
+constexpr ActionMask bit(ast::Action a) {
+    return 1u << static_cast<unsigned>(a);
+}
 inline constexpr ActionMask kAnyAction = 0x7f;
 
 struct FieldDef {
     std::string_view root;   // request, session, args (dynamic), data, tool, message, kernel, gpu, net, ...
     std::string_view field;  // empty for the root itself (agent, recipient, kernel)
     ast::TypeKind type;
-    ActionMask actions;      // actions whose requests carry this field
-    bool supplied;           // part of the request (assignable in tests) rather than derived from declarations
+    ActionMask actions;  // actions whose requests carry this field
+    bool supplied;       // part of the request (assignable in tests) rather than derived from declarations
 };
 
 const std::vector<FieldDef>& requestSchema();

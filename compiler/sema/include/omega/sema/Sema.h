@@ -74,7 +74,7 @@ struct DataInfo {
 struct KernelSetInfo {
     std::string name;
     Span span;
-    std::set<std::string> modules;  // "sha256:<hex>"
+    std::set<std::string> modules;   // "sha256:<hex>"
     std::vector<std::string> names;  // globs
     std::size_t module = 0;
 };

@@ -23,7 +23,7 @@ struct Diagnostic {
     std::string code;     // stable, e.g. "E0203"; listed in docs/diagnostics.md
     std::string message;  // lowercase, no final period, user input in backticks
     Span span;
-    std::string label;    // text under the caret
+    std::string label;  // text under the caret
     std::vector<Note> notes;
     std::string help;
 };

@@ -30,8 +30,8 @@ struct Span {
 };
 
 struct SourceFile {
-    std::string path;  // as given or resolved; used in diagnostics
-    std::string text;  // raw bytes
+    std::string path;                       // as given or resolved; used in diagnostics
+    std::string text;                       // raw bytes
     std::vector<std::uint32_t> lineStarts;  // byte offset of each line start
 };
 
