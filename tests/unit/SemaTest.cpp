@@ -219,3 +219,16 @@ TEST(Sema, PresenceTestsAndObligationRules) {
         "policy v version 1 by principal \"vendor\" governs tool ehr.*;\nrequire audit for tool web.search;\n"});
     EXPECT_EQ(scoped->codes(), std::vector<std::string>{"E0502"});
 }
+
+TEST(Sema, PresenceOfFieldsThatAreNeverAbsentWarns) {
+    auto c = check(std::string(kPrelude) + "permit tool web.search when request has consent and tool has sink;\n"
+                                           "permit tool ehr.read when tool has label and request has purpose;\n"
+                                           "permit tool bank.transfer;\npermit read records;\n");
+    EXPECT_EQ(c->codes(), (std::vector<std::string>{"W0602", "W0602"}));
+}
+
+TEST(Sema, ADenyCarriesNoObligations) {
+    EXPECT_EQ(codesOf("permit tool * by agent *;\npermit read records;\n"
+                      "test \"t\" { request read records by agent triage; expect deny obligation audit; }\n"),
+              "E0515");
+}

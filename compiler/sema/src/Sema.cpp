@@ -1047,6 +1047,18 @@ private:
 
     TypeKind expr(Expr& e, Scope& sc) { return e.type = exprImpl(e, sc); }
 
+    // Which fields can be absent from a request (language.md 8.6): attributes, optional declared properties, and
+    // supplied scalars. Sets are empty rather than absent; names and declared flags always exist.
+    bool mayBeAbsent(const std::string& root, const std::string& field) const {
+        const FieldDef* f = findField(root, field);
+        if (!f) return true;  // an agent attribute (or an argument: always given, but checked at the boundary)
+        if (f->supplied) return !isSet(f->type);
+        static const std::set<std::string> optional{"agent.owner",     "agent.measurement", "recipient.owner",
+                                                    "recipient.measurement", "tool.label", "data.region",
+                                                    "data.owner"};
+        return optional.count(root + "." + field) > 0;
+    }
+
     TypeKind exprImpl(Expr& e, Scope& sc) {
         switch (e.kind) {
             case Expr::Kind::String: return TypeKind::String;
@@ -1102,7 +1114,14 @@ private:
                         .help = "write `agent has role`, `tool has label`, `request has purpose`, ...";
                     return TypeKind::Error;
                 }
-                return path(field, sc) == TypeKind::Error ? TypeKind::Error : TypeKind::Bool;
+                if (path(field, sc) == TypeKind::Error) return TypeKind::Error;
+                if (!mayBeAbsent(e.path[0].text, e.path[1].text))
+                    diags_.warning("W0602", e.span,
+                                   quoteName(e.path[0].text + "." + e.path[1].text) +
+                                       " is never absent, so this `has` is always true",
+                                   "always true")
+                        .help = "sets are empty rather than absent, and names and declared flags always exist";
+                return TypeKind::Bool;
             }
         }
         return TypeKind::Error;
@@ -1411,8 +1430,13 @@ private:
         }
         if (!req) diags_.error("E0509", t.nameSpan, "test " + quoteName(t.name) + " has no `request`", "no request");
         if (!expect) diags_.error("E0509", t.nameSpan, "test " + quoteName(t.name) + " has no `expect`", "no expect");
-        if (expect)
+        if (expect) {
             for (Obligation& o : expect->obligations) obligation(o);
+            if (!expect->allow && !expect->obligations.empty())
+                diags_.error("E0515", expect->obligations.front().span, "a deny carries no obligations",
+                             "can never be expected")
+                    .help = "expect obligations only with `expect allow`";
+        }
         Scope sc;
         if (req) testRequest(*req, sc);
         std::map<std::string, Span> assigned;

@@ -71,7 +71,7 @@ int runCheck(const std::vector<std::string>& files, const CommonOptions& o, bool
         for (const ast::Module& m : loaded.program.modules) {
             principals.insert(m.header.principal);
             for (const ast::Item& i : m.items) {
-                rules += std::holds_alternative<ast::Rule>(i);
+                rules += std::holds_alternative<ast::Rule>(i) || std::holds_alternative<ast::ObligationRule>(i);
                 tests += std::holds_alternative<ast::TestBlock>(i);
             }
         }
