@@ -19,12 +19,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!diags.hasErrors()) std::abort();  // a failed parse must always say why
         return 0;
     }
-    std::string formatted = ast::format(*module, sm);
+    std::string formatted = ast::format(*module);
     source::SourceManager sm2;
     source::DiagnosticEngine diags2;
     auto again = parse::parseModule(sm2, sm2.add("fmt.omega", formatted), diags2);
     if (!again || ast::dump(*again) != ast::dump(*module)) std::abort();
-    if (ast::format(*again, sm2) != formatted) std::abort();  // idempotent
+    if (ast::format(*again) != formatted) std::abort();  // idempotent
     std::vector<ast::Module> modules;
     modules.push_back(std::move(*module));
     sema::check(modules, {true}, diags);

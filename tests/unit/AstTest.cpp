@@ -18,7 +18,7 @@ std::string formatText(const std::string& text, std::string* dumpOut = nullptr) 
     auto m = parseText(text, sm, diags);
     if (!m) return "<parse error: " + diags.sorted().front().message + ">";
     if (dumpOut) *dumpOut = ast::dump(*m);
-    return ast::format(*m, sm);
+    return ast::format(*m);
 }
 
 const char* kMessy = R"(// leading comment

@@ -147,7 +147,7 @@ std::string bodyHead(const Body& b) {
 
 class Printer {
 public:
-    Printer(const Module& m, const source::SourceManager& sm) : m_(m), sm_(sm) {}
+    explicit Printer(const Module& m) : m_(m) {}
 
     std::string run() {
         comments_ = m_.comments;
@@ -396,7 +396,6 @@ private:
     }
 
     const Module& m_;
-    [[maybe_unused]] const source::SourceManager& sm_;
     std::vector<Comment> comments_;
     std::size_t next_ = 0;
     std::ostringstream out_;
@@ -590,9 +589,7 @@ public:
 
 }  // namespace
 
-std::string format(const Module& module, const source::SourceManager& sm) {
-    return Printer(module, sm).run();
-}
+std::string format(const Module& module) { return Printer(module).run(); }
 
 std::string dump(const Module& m) {
     Dumper d;

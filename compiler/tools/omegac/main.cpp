@@ -127,7 +127,7 @@ int runFmt(const std::vector<std::string>& files, const CommonOptions& o, bool c
             if (status == kOk) status = kErrors;
             continue;
         }
-        std::string formatted = ast::format(*module, sm);
+        std::string formatted = ast::format(*module);
         // Prove the layout kept meaning before anyone sees it: the reparsed text must give the same AST.
         source::SourceManager sm2;
         source::DiagnosticEngine diags2;

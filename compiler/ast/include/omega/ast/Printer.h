@@ -10,7 +10,7 @@ namespace omega::ast {
 
 // The canonical layout: 4-space indent, one item per line, rules broken before `when`, `limit` and `obligation`
 // when longer than 100 columns, comments kept next to the item they precede or follow.
-std::string format(const Module& module, const source::SourceManager& sm);
+std::string format(const Module& module);
 
 // Structural dump without spans or comments; equal dumps mean equal ASTs.
 std::string dump(const Module& module);
