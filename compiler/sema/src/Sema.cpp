@@ -639,12 +639,11 @@ private:
                 eachString(*p.value, "data " + k, [&](const std::string& s, Span) { target.insert(s); });
             }
         }
-        if (!info.label)
-            if (!seen.count("label"))
-                diags_
-                    .error("E0216", d.name.span, "data resource " + quoteName(d.name.text) + " has no `label`",
-                           "missing label")
-                    .help = "add `label NAME;` so flows of this data can be checked";
+        if (!seen.count("label"))  // a label given but unknown was reported where it was written
+            diags_
+                .error("E0216", d.name.span, "data resource " + quoteName(d.name.text) + " has no `label`",
+                       "missing label")
+                .help = "add `label NAME;` so flows of this data can be checked";
         if (!seen.count("path") && !seen.count("uri"))
             diags_
                 .error("E0216", d.name.span, "data resource " + quoteName(d.name.text) + " has no `path` or `uri`",
@@ -1053,9 +1052,9 @@ private:
         const FieldDef* f = findField(root, field);
         if (!f) return true;  // an agent attribute (or an argument: always given, but checked at the boundary)
         if (f->supplied) return !isSet(f->type);
-        static const std::set<std::string> optional{"agent.owner",     "agent.measurement", "recipient.owner",
-                                                    "recipient.measurement", "tool.label", "data.region",
-                                                    "data.owner"};
+        static const std::set<std::string> optional{
+            "agent.owner", "agent.measurement", "recipient.owner", "recipient.measurement",
+            "tool.label",  "data.region",       "data.owner"};
         return optional.count(root + "." + field) > 0;
     }
 
@@ -1116,10 +1115,11 @@ private:
                 }
                 if (path(field, sc) == TypeKind::Error) return TypeKind::Error;
                 if (!mayBeAbsent(e.path[0].text, e.path[1].text))
-                    diags_.warning("W0602", e.span,
-                                   quoteName(e.path[0].text + "." + e.path[1].text) +
-                                       " is never absent, so this `has` is always true",
-                                   "always true")
+                    diags_
+                        .warning("W0602", e.span,
+                                 quoteName(e.path[0].text + "." + e.path[1].text) +
+                                     " is never absent, so this `has` is always true",
+                                 "always true")
                         .help = "sets are empty rather than absent, and names and declared flags always exist";
                 return TypeKind::Bool;
             }
@@ -1433,8 +1433,9 @@ private:
         if (expect) {
             for (Obligation& o : expect->obligations) obligation(o);
             if (!expect->allow && !expect->obligations.empty())
-                diags_.error("E0515", expect->obligations.front().span, "a deny carries no obligations",
-                             "can never be expected")
+                diags_
+                    .error("E0515", expect->obligations.front().span, "a deny carries no obligations",
+                           "can never be expected")
                     .help = "expect obligations only with `expect allow`";
         }
         Scope sc;
