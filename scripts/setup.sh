@@ -6,7 +6,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${OMEGA_BUILD_DIR:-"$root/build"}
 
 packages=(build-essential cmake ninja-build python3 antlr4 libantlr4-runtime-dev libcli11-dev libgtest-dev
-          libbenchmark-dev llvm-14-tools llvm-14 clang-14 libclang-rt-14-dev libssl-dev)
+          libbenchmark-dev llvm-14-tools llvm-14 clang-14 libclang-rt-14-dev libssl-dev
+          nlohmann-json3-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,3 +26,5 @@ cmake --build "$build"
 echo
 echo "setup: omegac check examples/clinic/*.omega"
 "$build/compiler/tools/omegac/omegac" check "$root"/examples/clinic/*.omega
+echo "setup: omegac test examples/clinic/*.omega"
+"$build/compiler/tools/omegac/omegac" test "$root"/examples/clinic/*.omega

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every bundled policy checks clean (no errors, no warnings) and is in canonical layout: each example directory is
-# checked as one program, each stdlib module on its own.
+# Every bundled policy checks clean (no errors, no warnings), passes its own test blocks, and is in canonical layout:
+# each example directory is checked and tested as one program, each stdlib module on its own.
 set -u
 omegac=$1
 root=$2
@@ -10,9 +10,11 @@ for dir in "$root"/examples/*/; do
     files=("$dir"*.omega)
     [ ${#files[@]} -gt 0 ] || continue
     if ! "$omegac" check --werror -q "${files[@]}"; then echo "FAIL: check $dir"; status=1; fi
+    if ! "$omegac" test "${files[@]}" >/dev/null; then echo "FAIL: test $dir"; "$omegac" test "${files[@]}"; status=1; fi
 done
 while IFS= read -r -d '' f; do
     if ! "$omegac" check --werror -q "$f"; then echo "FAIL: check $f"; status=1; fi
+    if ! "$omegac" test "$f" >/dev/null; then echo "FAIL: test $f"; "$omegac" test "$f"; status=1; fi
 done < <(find "$root/stdlib-policies" -name '*.omega' -print0)
 while IFS= read -r -d '' f; do
     if ! "$omegac" fmt --check "$f" >/dev/null; then echo "FAIL: not formatted: $f"; status=1; fi

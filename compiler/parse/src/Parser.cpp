@@ -238,6 +238,7 @@ bool checkTokens(const std::vector<antlr4::Token*>& tokens, FileId file, Diagnos
     std::size_t depth = 0;
     std::size_t notRun = 0;
     bool depthReported = false;
+    std::size_t lastErrorLine = 0;
     for (antlr4::Token* t : tokens) {
         std::size_t type = t->getType();
         if (type == OmegaLexer::UNTERMINATED_STRING) {
@@ -253,8 +254,12 @@ bool checkTokens(const std::vector<antlr4::Token*>& tokens, FileId file, Diagnos
                 "close the comment with `*/`";
             ok = false;
         } else if (type == OmegaLexer::ERROR_CHAR) {
-            std::string text = t->getText();
-            diags.error("E0006", tokenSpan(file, t), "unexpected character `" + text + "`", "not valid here");
+            // One report per line: a run of stray characters is one mistake.
+            if (t->getLine() != lastErrorLine) {
+                std::string text = t->getText();
+                diags.error("E0006", tokenSpan(file, t), "unexpected character `" + text + "`", "not valid here");
+            }
+            lastErrorLine = t->getLine();
             ok = false;
         } else if (type == OmegaLexer::IDENT && t->getText().size() > limits.maxIdentifierLength) {
             Span s = tokenSpan(file, t);

@@ -1,6 +1,9 @@
 // omegac: the Omega policy compiler driver. Parses arguments, runs the library stages, prints diagnostics and
 // returns an exit code CI can rely on: 0 clean, 1 policy errors (or findings), 2 usage or I/O problems.
 #include "omega/ast/Printer.h"
+#include "omega/eval/Evaluator.h"
+#include "omega/eval/Json.h"
+#include "omega/eval/TestRunner.h"
 #include "omega/parse/Parser.h"
 #include "omega/sema/Sema.h"
 #include "omega/source/Diagnostic.h"
@@ -12,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace {
 
@@ -55,6 +59,110 @@ parse::LoadOptions loadOptions(const CommonOptions& o) {
     l.includeDirs = o.includeDirs;
     if (!o.noStdlib) l.includeDirs.push_back(OMEGA_STDLIB_DIR);
     return l;
+}
+
+// A loaded and checked program, for the commands that go on to evaluate it.
+struct Checked {
+    source::SourceManager sm;
+    source::DiagnosticEngine diags;
+    parse::LoadResult loaded;
+    sema::Model model;
+    int status = kOk;  // kOk when the program is usable
+};
+
+std::unique_ptr<Checked> loadChecked(const std::vector<std::string>& files, const CommonOptions& o) {
+    auto c = std::make_unique<Checked>();
+    c->loaded = parse::loadProgram(files, loadOptions(o), c->sm, c->diags);
+    if (!c->diags.hasErrors()) c->model = sema::check(c->loaded.program.modules, c->loaded.program.isRoot, c->diags);
+    if (c->diags.hasErrors() || c->loaded.ioError) {
+        // Only errors are worth a reader's attention when nothing can run.
+        printDiagnostics(c->sm, c->diags, o);
+        c->status = c->loaded.ioError ? kUsage : kErrors;
+    }
+    return c;
+}
+
+std::optional<std::string> readInput(const std::string& path, std::string& error) {
+    if (path == "-") {
+        std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+        return text;
+    }
+    return parse::readFile(path, 64u << 20, error);
+}
+
+// Decides each request of a JSON document, or of a stream of JSON lines, with the reference evaluator.
+int runEval(const std::vector<std::string>& files, const CommonOptions& o, const std::string& requestPath) {
+    auto c = loadChecked(files, o);
+    if (c->status != kOk) return c->status;
+    std::string error;
+    auto text = readInput(requestPath, error);
+    if (!text) {
+        std::cerr << "omegac: error: cannot read `" << requestPath << "`: " << error << '\n';
+        return kUsage;
+    }
+    eval::Evaluator ev(c->loaded.program.modules, c->model);
+    // A document that starts with `{` and parses whole is one request; otherwise each non-empty line is one.
+    std::vector<std::string> requests;
+    std::string trimmed = *text;
+    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.pop_back();
+    if (trimmed.find('\n') == std::string::npos) {
+        requests.push_back(trimmed);
+    } else {
+        std::istringstream lines(*text);
+        for (std::string line; std::getline(lines, line);)
+            if (line.find_first_not_of(" \t\r") != std::string::npos) requests.push_back(line);
+    }
+    int status = kOk;
+    for (const std::string& r : requests) {
+        eval::State state;
+        std::string why;
+        auto request = eval::requestFromJson(r, c->model, state, why);
+        if (!request) {
+            // Fail closed: a request that cannot be decoded is denied, and the run reports it.
+            std::cout << eval::errorDecisionJson(why) << '\n';
+            status = kErrors;
+            continue;
+        }
+        std::cout << eval::decisionToJson(ev.decide(*request, state)) << '\n';
+    }
+    return status;
+}
+
+// Runs the test blocks of the root modules and reports each, rule coverage, and a summary line.
+int runTest(const std::vector<std::string>& files, const CommonOptions& o, bool verbose) {
+    auto c = loadChecked(files, o);
+    if (c->status != kOk) return c->status;
+    eval::Evaluator ev(c->loaded.program.modules, c->model);
+    eval::TestReport report = eval::runTests(ev, c->loaded.program.modules, c->loaded.program.isRoot, c->sm);
+    for (const eval::TestResult& r : report.results) {
+        if (r.passed && !verbose) continue;
+        std::cout << (r.passed ? "PASS " : "FAIL ") << r.file << ':' << r.test->span.begin.line << ": \""
+                  << r.test->name << "\"\n";
+        if (!r.passed) std::cout << "    " << r.failure << '\n';
+    }
+    // Coverage: rules of root modules that decided at least one test.
+    std::size_t total = 0;
+    std::vector<std::string> never;
+    for (const eval::RuleInfo& rule : ev.rules()) {
+        bool root = false;
+        for (std::size_t m = 0; m < c->loaded.program.modules.size(); ++m)
+            if (c->loaded.program.isRoot[m] && c->loaded.program.modules[m].header.name.text == rule.module)
+                root = true;
+        if (!root || rule.kind == eval::RuleInfo::Kind::Obligation) continue;
+        ++total;
+        if (!report.covered.count(rule.id)) never.push_back(rule.id);
+    }
+    std::size_t covered = total - never.size();
+    std::cout << "coverage: " << covered << " of " << total << " rules decided at least one test";
+    if (total) std::cout << " (" << (100 * covered / total) << "%)";
+    std::cout << '\n';
+    if (verbose && !never.empty()) {
+        std::cout << "never deciding:";
+        for (const std::string& id : never) std::cout << ' ' << id;
+        std::cout << '\n';
+    }
+    std::cout << report.passed() << " passed, " << report.failed() << " failed\n";
+    return report.failed() == 0 ? kOk : kErrors;
 }
 
 int runCheck(const std::vector<std::string>& files, const CommonOptions& o, bool werror, bool quiet) {
@@ -182,6 +290,28 @@ int main(int argc, char** argv) {
     addCommon(*fmt, common);
     fmt->footer("Exit status: 0 formatted, 1 unformatted (--check) or syntax errors, 2 usage or I/O problems.");
 
+    std::string requestPath;
+    CLI::App* evalCmd =
+        app.add_subcommand("eval", "Decide requests (JSON) against policy sources with the reference evaluator");
+    evalCmd->add_option("files", files, "Policy sources (.omega)")->required();
+    evalCmd
+        ->add_option("-r,--request", requestPath,
+                     "Request JSON file, or - for standard input; one document or one "
+                     "request per line")
+        ->required();
+    addCommon(*evalCmd, common);
+    evalCmd->footer(
+        "Prints one decision per request as a JSON line (docs/requests.md).\n"
+        "Exit status: 0 every request decided, 1 policy errors or a request that could not be decoded "
+        "(it is printed as a deny with an error), 2 usage or I/O problems.");
+
+    bool verbose = false;
+    CLI::App* testCmd = app.add_subcommand("test", "Run the test blocks of policy sources and report rule coverage");
+    testCmd->add_option("files", files, "Policy sources (.omega); their imports' tests are not run")->required();
+    testCmd->add_flag("-v,--verbose", verbose, "List passing tests and the rules no test decided");
+    addCommon(*testCmd, common);
+    testCmd->footer("Exit status: 0 all tests pass, 1 a test fails or the policy has errors, 2 usage or I/O problems.");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -198,6 +328,8 @@ int main(int argc, char** argv) {
     try {
         if (*check) return runCheck(files, common, werror, quiet);
         if (*fmt) return runFmt(files, common, fmtCheck, fmtWrite);
+        if (*evalCmd) return runEval(files, common, requestPath);
+        if (*testCmd) return runTest(files, common, verbose);
     } catch (const std::exception& e) {
         std::cerr << "omegac: internal error: " << e.what() << '\n';
         return kUsage;
