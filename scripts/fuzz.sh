@@ -1,22 +1,44 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a bounded time over a seed corpus made
-# from the bundled policies. Usage: scripts/fuzz.sh [SECONDS]   (default 60)
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a bounded time over its seed corpus:
+# the parser over the bundled policies, the request decoder over tests/fuzz/seeds/request, and the bundle loader
+# when it is built. Usage: scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 30)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-seconds=${1:-60}
+seconds=${1:-30}
 build="$root/build-fuzz"
 clangxx=$(command -v clang++-14 || command -v clang++ || true)
 if [ -z "$clangxx" ]; then
-    echo "fuzz: clang++ not found; skipping the fuzzer" >&2
+    echo "fuzz: clang++ not found; skipping the fuzzers" >&2
     exit 0
 fi
 clangc=${clangxx/clang++/clang}
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER="$clangc" \
     -DCMAKE_CXX_COMPILER="$clangxx" -DOMEGA_FUZZ=ON -DOMEGA_TESTS=OFF -DOMEGA_BENCHMARKS=OFF >/dev/null
-cmake --build "$build" --target parser_fuzzer
-corpus="$build/corpus"
+targets=$(ninja -C "$build" -t targets all | grep -oE '^[a-z_]+_fuzzer(:| )' | tr -d ': ' | sort -u)
+cmake --build "$build" --target $targets
+
+run() {
+    local name=$1 corpus=$2
+    shift 2
+    echo "fuzz: running $name for ${seconds}s over $(ls "$corpus" | wc -l) seeds"
+    # Crash reproducers land in the build tree, never in the working tree.
+    "$(find "$build" -name "$name" -type f -perm -u+x | head -n 1)" -max_total_time="$seconds" -timeout=10 \
+        -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$build/$name-" "$@" "$corpus"
+}
+
+corpus="$build/corpus/parser"
 mkdir -p "$corpus"
 find "$root/examples" "$root/stdlib-policies" "$root/tests/lit" -name '*.omega' -exec cp {} "$corpus/" \; 2>/dev/null || true
-echo "fuzz: running parser_fuzzer for ${seconds}s over $(ls "$corpus" | wc -l) seeds"
-"$build/tests/fuzz/parser_fuzzer" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
-    -print_final_stats=1 "$corpus"
+run parser_fuzzer "$corpus" -max_len=65536
+
+corpus="$build/corpus/request"
+mkdir -p "$corpus"
+cp "$root"/tests/fuzz/seeds/request/* "$corpus/"
+run request_fuzzer "$corpus" -max_len=8192
+
+if echo "$targets" | grep -q bundle_fuzzer; then
+    corpus="$build/corpus/bundle"
+    mkdir -p "$corpus"
+    [ -d "$root/tests/fuzz/seeds/bundle" ] && cp "$root"/tests/fuzz/seeds/bundle/* "$corpus/"
+    run bundle_fuzzer "$corpus" -max_len=65536
+fi

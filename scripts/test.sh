@@ -22,6 +22,6 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DOMEGA_SANITIZE=ON -DOMEGA_BENCHMARKS=OFF
 
-echo "== test: parser fuzzing (bounded)"
-"$root/scripts/fuzz.sh" "${OMEGA_FUZZ_SECONDS:-60}"
+echo "== test: fuzzing (bounded)"
+"$root/scripts/fuzz.sh" "${OMEGA_FUZZ_SECONDS:-30}"
 echo "== test: all passed"

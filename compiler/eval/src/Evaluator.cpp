@@ -396,7 +396,7 @@ bool consentCovers(const ScopeItem& s, const Request& r) {
 
 }  // namespace
 
-Evaluator::Evaluator(const std::vector<Module>& modules, const sema::Model& model) : modules_(modules), model_(model) {
+Evaluator::Evaluator(const std::vector<Module>& modules, const sema::Model& model) : model_(model) {
     for (const Module& m : modules) {
         for (const Item& item : m.items) {
             RuleInfo info;

@@ -77,7 +77,8 @@ struct Decision {
 
 class Evaluator {
 public:
-    // INVARIANT: `modules` checked without errors into `model`; both outlive the evaluator.
+    // INVARIANT: `modules` checked without errors into `model`; both outlive the evaluator (it keeps pointers into
+    // the modules' rules).
     Evaluator(const std::vector<ast::Module>& modules, const sema::Model& model);
 
     Decision decide(const Request& request, const State& state = {}) const;
@@ -92,7 +93,6 @@ private:
         std::string principal;
         const ast::ScopeItem* scope;
     };
-    const std::vector<ast::Module>& modules_;
     const sema::Model& model_;
     std::vector<RuleInfo> rules_;
     std::vector<Consent> consents_;
