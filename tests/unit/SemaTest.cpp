@@ -97,6 +97,9 @@ TEST(Sema, TypicalMistakesHaveStableCodes) {
     EXPECT_EQ(codesOf("agent triage { owner \"x\"; }\n"), "E0301");
     EXPECT_EQ(codesOf("tool t(a: string, a: int);\npermit tool t;\n"), "E0302");
     EXPECT_EQ(codesOf("tool t(a: strng);\npermit tool t;\n"), "E0212");
+    std::string many = "tool t(";
+    for (int i = 0; i < 17; ++i) many += (i ? ", p" : "p") + std::to_string(i) + ": int";
+    EXPECT_EQ(codesOf(many + ");\npermit tool t;\n"), "E0221");
     EXPECT_EQ(codesOf("agent x { role 3; }\n"), "E0401");
     EXPECT_EQ(codesOf("set session = {\"a\"};\n"), "E0219");
     EXPECT_EQ(codesOf("set s = {\"a\", PHI};\n"), "E0404");

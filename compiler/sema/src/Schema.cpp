@@ -1,74 +1,43 @@
-// The request schema table (see Schema.h and docs/language.md, "Requests").
+// The request schema as sema sees it: the shared runtime table (omega/schema/Schema.h) in AST types.
 #include "omega/sema/Schema.h"
+
+#include "omega/schema/Schema.h"
 
 namespace omega::sema {
 
-using ast::Action;
-using T = ast::TypeKind;
+static_assert(static_cast<int>(ast::Action::NetConnect) == static_cast<int>(schema::Action::NetConnect) &&
+                  static_cast<int>(ast::Action::Send) == static_cast<int>(schema::Action::Send),
+              "ast::Action and schema::Action must list the actions in the same order");
 
 namespace {
-constexpr ActionMask kData = bit(Action::Read) | bit(Action::Write);
-constexpr ActionMask kGpu = bit(Action::GpuLaunch) | bit(Action::GpuAlloc);
+
+ast::TypeKind typeOf(schema::Type t) {
+    switch (t) {
+        case schema::Type::Bool: return ast::TypeKind::Bool;
+        case schema::Type::Int: return ast::TypeKind::Int;
+        case schema::Type::String: return ast::TypeKind::String;
+        case schema::Type::Size: return ast::TypeKind::Size;
+        case schema::Type::Duration: return ast::TypeKind::Duration;
+        case schema::Type::Label: return ast::TypeKind::Label;
+        case schema::Type::Hash: return ast::TypeKind::Hash;
+        case schema::Type::StringSet: return ast::TypeKind::StringSet;
+        case schema::Type::LabelSet: return ast::TypeKind::LabelSet;
+        case schema::Type::Agent: return ast::TypeKind::Agent;
+        case schema::Type::Kernel: return ast::TypeKind::Kernel;
+    }
+    return ast::TypeKind::Error;
+}
+
 }  // namespace
 
 const std::vector<FieldDef>& requestSchema() {
-    static const std::vector<FieldDef> schema = {
-        // The requesting agent; its attributes come from its declaration.
-        {"agent", "", T::Agent, kAnyAction, false},
-        {"agent", "name", T::String, kAnyAction, false},
-        {"agent", "owner", T::String, kAnyAction, false},
-        {"agent", "measurement", T::Hash, kAnyAction, false},
-        // Facts of the request, supplied by the enforcement point.
-        {"request", "purpose", T::String, kAnyAction, true},
-        {"request", "region", T::String, kAnyAction, true},
-        {"request", "user", T::String, kAnyAction, true},
-        {"request", "consent", T::StringSet, kAnyAction, true},
-        {"request", "path", T::String, kData, true},
-        {"request", "fields", T::StringSet, kData, true},
-        // Session state kept by the monitor.
-        {"session", "id", T::String, kAnyAction, true},
-        {"session", "taint", T::LabelSet, kAnyAction, true},
-        {"session", "approvals", T::StringSet, kAnyAction, true},
-        // Tool calls.
-        {"tool", "name", T::String, bit(Action::Tool), false},
-        {"tool", "provider", T::String, bit(Action::Tool), false},
-        {"tool", "label", T::Label, bit(Action::Tool), false},
-        {"tool", "sink", T::Bool, bit(Action::Tool), false},
-        {"tool", "privileged", T::Bool, bit(Action::Tool), false},
-        {"tool", "pinned", T::Bool, bit(Action::Tool), false},
-        {"tool", "server", T::String, bit(Action::Tool), true},
-        {"tool", "description_changed", T::Bool, bit(Action::Tool), true},
-        // Data reads and writes.
-        {"data", "name", T::String, kData, false},
-        {"data", "label", T::Label, kData, false},
-        {"data", "region", T::String, kData, false},
-        {"data", "purpose", T::StringSet, kData, false},
-        {"data", "fields", T::StringSet, kData, false},
-        {"data", "owner", T::String, kData, false},
-        // Agent to agent messages.
-        {"recipient", "", T::Agent, bit(Action::Send), false},
-        {"recipient", "name", T::String, bit(Action::Send), false},
-        {"recipient", "owner", T::String, bit(Action::Send), false},
-        {"recipient", "measurement", T::Hash, bit(Action::Send), false},
-        {"message", "label", T::Label, bit(Action::Send), true},
-        {"message", "size", T::Size, bit(Action::Send), true},
-        {"message", "kind", T::String, bit(Action::Send), true},
-        // GPU kernels and memory.
-        {"kernel", "", T::Kernel, bit(Action::GpuLaunch), true},
-        {"kernel", "module", T::Hash, bit(Action::GpuLaunch), true},
-        {"kernel", "name", T::String, bit(Action::GpuLaunch), true},
-        {"kernel", "grid", T::Int, bit(Action::GpuLaunch), true},
-        {"kernel", "block", T::Int, bit(Action::GpuLaunch), true},
-        {"kernel", "shared_bytes", T::Size, bit(Action::GpuLaunch), true},
-        {"gpu", "device", T::Int, kGpu, true},
-        {"gpu", "bytes", T::Size, bit(Action::GpuAlloc), true},
-        {"gpu", "bytes_total", T::Size, bit(Action::GpuAlloc), true},
-        // Network connections.
-        {"net", "host", T::String, bit(Action::NetConnect), true},
-        {"net", "port", T::Int, bit(Action::NetConnect), true},
-        {"net", "scheme", T::String, bit(Action::NetConnect), true},
-    };
-    return schema;
+    static const std::vector<FieldDef> table = [] {
+        std::vector<FieldDef> out;
+        for (const schema::Field& f : schema::fields())
+            out.push_back({f.root, f.field, typeOf(f.type), f.actions, f.supplied});
+        return out;
+    }();
+    return table;
 }
 
 const FieldDef* findField(std::string_view root, std::string_view field) {
@@ -77,11 +46,6 @@ const FieldDef* findField(std::string_view root, std::string_view field) {
     return nullptr;
 }
 
-bool isRoot(std::string_view name) {
-    if (name == "args") return true;
-    for (const FieldDef& f : requestSchema())
-        if (f.root == name) return true;
-    return false;
-}
+bool isRoot(std::string_view name) { return schema::isRoot(name); }
 
 }  // namespace omega::sema

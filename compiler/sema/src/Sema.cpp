@@ -2,6 +2,7 @@
 // typing every condition against the request schema. Collects every error; never throws.
 #include "omega/sema/Sema.h"
 
+#include "omega/schema/Schema.h"
 #include "omega/sema/Schema.h"
 
 #include <algorithm>
@@ -535,6 +536,13 @@ private:
         info.name = name;
         info.span = t.name.span;
         info.module = m;
+        if (t.params.size() > schema::kMaxToolParams) {
+            diags_.error("E0221", t.params[schema::kMaxToolParams].name.span,
+                         "tool " + quoteName(name) + " has " + std::to_string(t.params.size()) +
+                             " parameters; the limit is " + std::to_string(schema::kMaxToolParams),
+                         "one too many")
+                .help = "group related arguments into a `set<string>` parameter, or split the tool";
+        }
         for (const Param& p : t.params) {
             if (info.param(p.name.text)) {
                 diags_.error("E0302", p.name.span, "parameter " + quoteName(p.name.text) + " is declared twice",

@@ -1,5 +1,5 @@
-// The request schema: which fields a condition may read for each action, their types, and which ones a test (or
-// a request given to the monitor) supplies. One table, shared by sema, the evaluator and the request parser.
+// The request schema in AST types: which fields a condition may read for each action, their types, and which ones
+// the enforcement point supplies. A view of the one table in runtime/schema, which also gives context slots.
 #pragma once
 
 #include "omega/ast/Ast.h"
