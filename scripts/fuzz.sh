@@ -42,3 +42,7 @@ if echo "$targets" | grep -q bundle_fuzzer; then
     [ -d "$root/tests/fuzz/seeds/bundle" ] && cp "$root"/tests/fuzz/seeds/bundle/* "$corpus/"
     run bundle_fuzzer "$corpus" -max_len=65536
 fi
+if echo "$targets" | grep -q vm_fuzzer; then
+    corpus="$build/corpus/vm"; mkdir -p "$corpus"; cp "$root"/tests/fuzz/seeds/vm/* "$corpus/"
+    run vm_fuzzer "$corpus" -max_len=4096
+fi
