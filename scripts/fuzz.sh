@@ -28,7 +28,9 @@ run() {
 
 corpus="$build/corpus/parser"
 mkdir -p "$corpus"
-find "$root/examples" "$root/stdlib-policies" "$root/tests/lit" -name '*.omega' -exec cp {} "$corpus/" \; 2>/dev/null || true
+# Seeds: the bundled policies and the golden tests' inputs, not what lit generated into Output/ directories.
+find "$root/examples" "$root/stdlib-policies" "$root/tests/lit" -name Output -prune -o -name '*.omega' \
+    -exec cp {} "$corpus/" \; 2>/dev/null || true
 run parser_fuzzer "$corpus" -max_len=65536
 
 corpus="$build/corpus/request"
