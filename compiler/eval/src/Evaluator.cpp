@@ -103,10 +103,9 @@ std::optional<Value> agentField(const Context& c, const std::string& agent, cons
     const sema::AgentInfo& a = it->second;
     if (field.empty()) return Value{Value::Kind::Agent, 0, agent, {}};
     if (field == "name") return Value::string(agent);
-    if (field == "owner") return a.owner.empty() ? std::nullopt : std::optional<Value>(Value::string(a.owner));
+    if (field == "owner") return a.owner ? std::optional<Value>(Value::string(*a.owner)) : std::nullopt;
     if (field == "measurement")
-        return a.measurement.empty() ? std::nullopt
-                                     : std::optional<Value>(Value{Value::Kind::Hash, 0, a.measurement, {}});
+        return a.measurement ? std::optional<Value>(Value{Value::Kind::Hash, 0, *a.measurement, {}}) : std::nullopt;
     auto attr = a.attributes.find(field);
     if (attr == a.attributes.end()) return std::nullopt;
     return c.ev.literal(*attr->second.expr);
@@ -165,10 +164,8 @@ std::optional<Value> pathValue(const Context& c, const std::vector<Ident>& path)
             if (!data.label) return std::nullopt;
             return Value::label(c.model.lattice.names[*data.label]);
         }
-        if (field == "region")
-            return data.region.empty() ? std::nullopt : std::optional<Value>(Value::string(data.region));
-        if (field == "owner")
-            return data.owner.empty() ? std::nullopt : std::optional<Value>(Value::string(data.owner));
+        if (field == "region") return data.region ? std::optional<Value>(Value::string(*data.region)) : std::nullopt;
+        if (field == "owner") return data.owner ? std::optional<Value>(Value::string(*data.owner)) : std::nullopt;
         if (field == "purpose" || field == "fields") {
             Value v{Value::Kind::StringSet, 0, {}, field == "purpose" ? data.purposes : data.fields};
             return v;
@@ -309,7 +306,9 @@ Tri compare(const Context& c, const Expr& e) {
         case BinOp::Ge: {
             if (a->kind == Value::Kind::Int) return tri(orderHolds(e.op, a->number, b->number));
             if (a->kind == Value::Kind::Label) return tri(labelOrder(c, e.op, a->text, b->text));
-            if (a->kind == Value::Kind::LabelSet && b->kind == Value::Kind::Label) {
+            // A set on the left of a label is a set of labels, even an empty `{}` read without its declared type.
+            bool setOfLabels = a->kind == Value::Kind::LabelSet || a->kind == Value::Kind::StringSet;
+            if (setOfLabels && b->kind == Value::Kind::Label) {
                 bool existential = e.op == BinOp::Ge || e.op == BinOp::Gt;
                 auto holds = [&](const std::string& l) { return labelOrder(c, e.op, l, b->text); };
                 return tri(existential ? std::any_of(a->items.begin(), a->items.end(), holds)

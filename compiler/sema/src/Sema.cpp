@@ -444,7 +444,7 @@ private:
 
     void agent(AgentDecl& a, std::size_t m) {
         if (!declareName(a.name, NameKind::Agent)) return;
-        AgentInfo info{a.name.text, a.name.span, {}, {}, {}, m};
+        AgentInfo info{a.name.text, a.name.span, std::nullopt, std::nullopt, {}, m};
         std::map<std::string, Span> seen;
         for (Property& p : a.props) {
             if (auto [it, ok] = seen.emplace(p.key.text, p.key.span); !ok) {
@@ -537,10 +537,11 @@ private:
         info.span = t.name.span;
         info.module = m;
         if (t.params.size() > schema::kMaxToolParams) {
-            diags_.error("E0221", t.params[schema::kMaxToolParams].name.span,
-                         "tool " + quoteName(name) + " has " + std::to_string(t.params.size()) +
-                             " parameters; the limit is " + std::to_string(schema::kMaxToolParams),
-                         "one too many")
+            diags_
+                .error("E0221", t.params[schema::kMaxToolParams].name.span,
+                       "tool " + quoteName(name) + " has " + std::to_string(t.params.size()) +
+                           " parameters; the limit is " + std::to_string(schema::kMaxToolParams),
+                       "one too many")
                 .help = "group related arguments into a `set<string>` parameter, or split the tool";
         }
         for (const Param& p : t.params) {
@@ -1178,7 +1179,7 @@ private:
                     return TypeKind::Bool;
                 }
                 if (l == TypeKind::Label && r == TypeKind::Label) return TypeKind::Bool;
-                if (l == TypeKind::LabelSet && r == TypeKind::Label) return TypeKind::Bool;
+                if ((l == TypeKind::LabelSet || l == TypeKind::EmptySet) && r == TypeKind::Label) return TypeKind::Bool;
                 if (isSet(l) && isSet(r) && unify(l, r)) return TypeKind::Bool;
                 if (l == TypeKind::String && r == TypeKind::String)
                     return fail("strings have no order; " + op + " does not apply", e.span,

@@ -35,8 +35,8 @@ struct Value {  // a declared literal: agent attribute, data property
 struct AgentInfo {
     std::string name;
     Span span;
-    std::string owner;
-    std::string measurement;  // "sha384:<hex>" or empty
+    std::optional<std::string> owner;
+    std::optional<std::string> measurement;  // "sha384:<hex>"
     std::map<std::string, Value> attributes;
     std::size_t module = 0;
 };
@@ -64,10 +64,10 @@ struct DataInfo {
     Span span;
     std::vector<std::string> patterns;  // path or URI globs
     std::optional<int> label;
-    std::string region;
+    std::optional<std::string> region;
     std::set<std::string> purposes;
     std::set<std::string> fields;
-    std::string owner;
+    std::optional<std::string> owner;
     std::size_t module = 0;
 };
 
