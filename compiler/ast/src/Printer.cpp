@@ -11,21 +11,6 @@ namespace {
 constexpr std::size_t kWidth = 100;
 const std::string kIndent = "    ";
 
-std::string quote(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            case '\r': out += "\\r"; break;
-            default: out += c;
-        }
-    }
-    return out + "\"";
-}
-
 bool isDurationUnit(const std::string& u) {
     static const char* units[] = {"ns", "us", "ms", "s", "m", "min", "h", "d"};
     return std::any_of(std::begin(units), std::end(units), [&](const char* x) { return u == x; });
@@ -55,13 +40,28 @@ std::string wrap(const Expr& e, int needed) {
 
 }  // namespace
 
+std::string quoteString(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            case '\r': out += "\\r"; break;
+            default: out += c;
+        }
+    }
+    return out + "\"";
+}
+
 std::string exprText(const Expr& e) {
     switch (e.kind) {
-        case Expr::Kind::String: return quote(e.text);
+        case Expr::Kind::String: return quoteString(e.text);
         case Expr::Kind::Int: return std::to_string(e.number);
         case Expr::Kind::Bool: return e.number ? "true" : "false";
         case Expr::Kind::Quantity: return std::to_string(e.number) + (isDurationUnit(e.text) ? "" : " ") + e.text;
-        case Expr::Kind::Hash: return e.algorithm.text + ":" + quote(e.text);
+        case Expr::Kind::Hash: return e.algorithm.text + ":" + quoteString(e.text);
         case Expr::Kind::Path: return joined(e.path, ".");
         case Expr::Kind::Set: {
             std::string out = "{";
@@ -213,8 +213,8 @@ private:
         const Header& h = m_.header;
         begin(h.span, "");
         hoistInterior(h.span, "");
-        std::string head =
-            "policy " + h.name.text + " version " + std::to_string(h.version) + " by principal " + quote(h.principal);
+        std::string head = "policy " + h.name.text + " version " + std::to_string(h.version) + " by principal " +
+                           quoteString(h.principal);
         if (!h.governs.empty()) {
             std::string g = "governs ";
             for (std::size_t i = 0; i < h.governs.size(); ++i) g += (i ? ", " : "") + scopeText(h.governs[i]);
@@ -259,7 +259,7 @@ private:
         finish(span);
     }
 
-    void print(const Import& i) { simple(i.span, "import " + quote(i.path) + ";"); }
+    void print(const Import& i) { simple(i.span, "import " + quoteString(i.path) + ";"); }
     void print(const LabelDecl& l) { simple(l.span, "label " + joined(l.chain, " < ") + ";"); }
     void print(const AttributeDecl& a) {
         std::string t = a.type.name.text + (a.type.elem ? "<" + a.type.elem->text + ">" : "");
@@ -354,7 +354,7 @@ private:
         clauses(head, a.body.condition.get(), {}, a.span);
     }
     void print(const TestBlock& t) {
-        out_ << "test " << quote(t.name) << " {";
+        out_ << "test " << quoteString(t.name) << " {";
         endLine(t.span.begin.line);
         lastLine_ = t.span.begin.line;
         for (const TestStmt& s : t.stmts) {
@@ -412,7 +412,7 @@ public:
 
     void expr(const Expr& e) {
         switch (e.kind) {
-            case Expr::Kind::String: out << "(str " << quote(e.text) << ")"; return;
+            case Expr::Kind::String: out << "(str " << quoteString(e.text) << ")"; return;
             case Expr::Kind::Int: out << "(int " << e.number << ")"; return;
             case Expr::Kind::Bool: out << (e.number ? "(true)" : "(false)"); return;
             case Expr::Kind::Quantity: out << "(qty " << e.number << " " << e.text << ")"; return;
@@ -485,7 +485,7 @@ public:
     void scope(const ScopeItem& s) {
         out << "(scope " << static_cast<int>(s.kind) << ' ' << s.pattern.text() << s.area.text << ")";
     }
-    void item(const Import& i) { out << "(import " << quote(i.path) << ")"; }
+    void item(const Import& i) { out << "(import " << quoteString(i.path) << ")"; }
     void item(const LabelDecl& l) { out << "(label " << joined(l.chain, "<") << ")"; }
     void item(const AttributeDecl& a) {
         out << "(attribute " << a.name.text << ' ' << a.type.name.text
@@ -557,7 +557,7 @@ public:
         out << ")";
     }
     void item(const TestBlock& t) {
-        out << "(test " << quote(t.name);
+        out << "(test " << quoteString(t.name);
         for (const TestStmt& s : t.stmts) {
             out << "\n  ";
             if (auto* a = std::get_if<TestAssign>(&s)) {
@@ -589,11 +589,13 @@ public:
 
 }  // namespace
 
-std::string format(const Module& module) { return Printer(module).run(); }
+std::string format(const Module& module) {
+    return Printer(module).run();
+}
 
 std::string dump(const Module& m) {
     Dumper d;
-    d.out << "(policy " << m.header.name.text << ' ' << m.header.version << ' ' << quote(m.header.principal);
+    d.out << "(policy " << m.header.name.text << ' ' << m.header.version << ' ' << quoteString(m.header.principal);
     for (const ScopeItem& s : m.header.governs) {
         d.out << ' ';
         d.scope(s);

@@ -5,6 +5,8 @@
 // evaluator over that knowledge); request generation over a checked sema::Model; helpers for tests.
 #include "omega/gen/Generate.h"
 
+#include "omega/ast/Printer.h"
+
 #include "omega/parse/Parser.h"
 #include "omega/sema/Schema.h"
 
@@ -89,18 +91,7 @@ struct Lit {
 };
 
 std::string quote(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default: out += c;
-        }
-    }
-    return out + "\"";
+    return ast::quoteString(s);
 }
 
 std::string repeat(const std::string& s, int n) {

@@ -16,6 +16,9 @@ std::string format(const Module& module);
 std::string dump(const Module& module);
 std::string dump(const Expr& expr);
 
+// A string literal as source text: quotes added, `"` `\` and control characters escaped.
+std::string quoteString(const std::string& s);
+
 // Expression text in canonical form with minimal parentheses.
 std::string exprText(const Expr& expr);
 
