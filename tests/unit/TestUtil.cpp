@@ -34,20 +34,7 @@ std::optional<ast::Module> parseText(const std::string& text, source::SourceMana
 
 std::unique_ptr<Checked> check(const std::vector<std::string>& texts) {
     auto c = std::make_unique<Checked>();
-    c->parsed = true;
-    for (std::size_t i = 0; i < texts.size(); ++i) {
-        auto id = c->sm.add("m" + std::to_string(i) + ".omega", texts[i]);
-        auto m = parse::parseModule(c->sm, id, c->diags);
-        if (!m) {
-            c->parsed = false;
-            continue;
-        }
-        c->modules.push_back(std::move(*m));
-    }
-    if (c->parsed) {
-        std::vector<bool> roots(c->modules.size(), true);
-        c->model = sema::check(c->modules, roots, c->diags);
-    }
+    gen::checkInto(*c, texts);
     return c;
 }
 

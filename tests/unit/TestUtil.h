@@ -2,6 +2,7 @@
 #pragma once
 
 #include "omega/ast/Ast.h"
+#include "omega/gen/Generate.h"
 #include "omega/parse/Parser.h"
 #include "omega/sema/Sema.h"
 #include "omega/source/Diagnostic.h"
@@ -12,12 +13,8 @@
 
 namespace omega::test {
 
-struct Checked {
-    source::SourceManager sm;
-    source::DiagnosticEngine diags;
-    std::vector<ast::Module> modules;
-    sema::Model model;
-    bool parsed = false;
+// A checked program (tests/support's), plus views of its diagnostics for assertions.
+struct Checked : gen::Checked {
     std::vector<std::string> codes() const;  // sorted diagnostics' codes
     std::string first() const;               // "line:col code message" of the first diagnostic
 };

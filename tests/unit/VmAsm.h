@@ -3,6 +3,7 @@
 #pragma once
 
 #include "omega/isa/Isa.h"
+#include "omega/vm/Verifier.h"
 
 #include <cstdint>
 #include <map>
@@ -11,6 +12,16 @@
 #include <vector>
 
 namespace vmtest {
+
+// The limits most tests verify against: 4 rules, 2 matchers, and the given context size and cost ceiling.
+inline omega::vm::Limits limits(std::uint32_t contextWords, std::uint64_t maxCost) {
+    omega::vm::Limits l;
+    l.contextWords = contextWords;
+    l.rules = 4;
+    l.matchers = 2;
+    l.maxCost = maxCost;
+    return l;
+}
 
 using omega::isa::Insn;
 

@@ -21,12 +21,7 @@ using namespace vmtest;
 namespace {
 
 Limits limits() {
-    Limits l;
-    l.contextWords = 8;
-    l.rules = 4;
-    l.matchers = 2;
-    l.maxCost = 1'000'000;
-    return l;
+    return vmtest::limits(8, 1'000'000);
 }
 
 // Generates programs as groups of instructions. At every group boundary, on every path: r0-r5 and r7-r9 hold

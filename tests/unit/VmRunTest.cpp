@@ -16,12 +16,7 @@ using namespace vmtest;
 namespace {
 
 Limits limits() {
-    Limits l;
-    l.contextWords = 16;
-    l.rules = 4;
-    l.matchers = 2;
-    l.maxCost = 100000;
-    return l;
+    return vmtest::limits(16, 100000);
 }
 
 struct Recorder {

@@ -14,12 +14,7 @@ using namespace vmtest;
 namespace {
 
 Limits limits() {
-    Limits l;
-    l.contextWords = 16;
-    l.rules = 4;
-    l.matchers = 2;
-    l.maxCost = 10000;
-    return l;
+    return vmtest::limits(16, 10000);
 }
 
 std::string check(const std::vector<Insn>& slots, const Limits& l = limits()) {

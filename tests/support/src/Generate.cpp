@@ -2469,22 +2469,26 @@ std::string Checked::report() const {
     return out.str();
 }
 
-std::unique_ptr<Checked> check(const std::vector<std::string>& texts) {
-    auto c = std::make_unique<Checked>();
-    c->parsed = true;
+void checkInto(Checked& c, const std::vector<std::string>& texts) {
+    c.parsed = true;
     for (std::size_t i = 0; i < texts.size(); ++i) {
-        auto id = c->sm.add(std::to_string(i) + ".omega", texts[i]);
-        auto m = parse::parseModule(c->sm, id, c->diags);
+        auto id = c.sm.add(std::to_string(i) + ".omega", texts[i]);
+        auto m = parse::parseModule(c.sm, id, c.diags);
         if (!m) {
-            c->parsed = false;
+            c.parsed = false;
             continue;
         }
-        c->modules.push_back(std::move(*m));
+        c.modules.push_back(std::move(*m));
     }
-    if (c->parsed) {
-        std::vector<bool> roots(c->modules.size(), true);
-        c->model = sema::check(c->modules, roots, c->diags);
+    if (c.parsed) {
+        std::vector<bool> roots(c.modules.size(), true);
+        c.model = sema::check(c.modules, roots, c.diags);
     }
+}
+
+std::unique_ptr<Checked> check(const std::vector<std::string>& texts) {
+    auto c = std::make_unique<Checked>();
+    checkInto(*c, texts);
     return c;
 }
 

@@ -138,6 +138,8 @@ struct Checked {
     std::string report() const;  // every diagnostic, rendered for people
 };
 std::unique_ptr<Checked> check(const std::vector<std::string>& texts);
+// Parses each text as module "<i>.omega" into `c` and, when all parse, checks them together as roots.
+void checkInto(Checked& c, const std::vector<std::string>& texts);
 
 // All module texts with `// ---- module N ----` separators and line numbers, for failure messages.
 std::string listing(const std::vector<std::string>& texts);
