@@ -9,8 +9,10 @@
 // seed and request seed that reproduce it; OMEGA_GEN_SEED=<program seed> OMEGA_DIFF_CASES=100 reruns that program
 // with the same requests (a request's seed is gen::mix(program seed, index)).
 #include "omega/ast/Printer.h"
+#include "omega/codegen/CodeGen.h"
 #include "omega/eval/Evaluator.h"
 #include "omega/eval/Json.h"
+#include "omega/eval/Runtime.h"
 #include "omega/eval/TestRunner.h"
 #include "omega/gen/Generate.h"
 #include "omega/parse/Parser.h"
@@ -77,13 +79,25 @@ struct Compiled {
     gen::Program program;
     std::unique_ptr<gen::Checked> checked;
     std::unique_ptr<eval::Evaluator> evaluator;
+    std::unique_ptr<policy::Engine> engine;  // the program compiled to bytecode
+    std::string codegenError;
 };
 
 std::unique_ptr<Compiled> compile(std::uint64_t seed, const gen::PolicyShape& shape = {}) {
     auto c = std::make_unique<Compiled>();
     c->program = gen::generate(seed, shape);
     c->checked = gen::check(c->program.texts);
-    if (c->checked->ok()) c->evaluator = std::make_unique<eval::Evaluator>(c->checked->modules, c->checked->model);
+    if (!c->checked->ok()) return c;
+    c->evaluator = std::make_unique<eval::Evaluator>(c->checked->modules, c->checked->model);
+    policy::Image image;
+    if (!codegen::generate(c->checked->modules, c->checked->model, c->checked->sm, {"test"}, image, c->codegenError))
+        return c;
+    auto engine = policy::Engine::make(std::move(image));
+    if (!engine) {
+        c->codegenError = engine.error();
+        return c;
+    }
+    c->engine = std::make_unique<policy::Engine>(std::move(engine).value());
     return c;
 }
 
@@ -175,6 +189,12 @@ DiffStats differential(const gen::PolicyShape& shape, bool defaultShape, std::si
             ++st.failures;
             continue;
         }
+        if (!c.engine) {
+            ADD_FAILURE() << seedText(seed) << ": does not compile to bytecode: " << c.codegenError << "\n"
+                          << gen::listing(c.program.texts);
+            ++st.failures;
+            continue;
+        }
         gen::RequestGenerator requests(c.checked->model, c.checked->modules);
         std::size_t n = std::min(kRequestsPerProgram, cases - st.run);
         for (std::size_t i = 0; i < n; ++i) {
@@ -214,6 +234,10 @@ DiffStats differential(const gen::PolicyShape& shape, bool defaultShape, std::si
             gen::Expected want = gen::expectedDecision(c.program, *request, state);
             if (std::string diff = gen::compare(want, d1); !diff.empty())
                 report("the evaluator and the generator's expectation disagree:\n     " + diff);
+            // The bytecode: interned, run and combined by the runtime, it must decide exactly like the evaluator.
+            policy::Decision bytecode = c.engine->decide(eval::toPolicy(*request, state));
+            if (std::string diff = eval::compareDecisions(d1, bytecode, c.engine->image()); !diff.empty())
+                report("the bytecode and the reference evaluator disagree: " + signature(d1) + "\n" + diff);
         }
     }
     st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -2,6 +2,7 @@
 // forbids, consent, permits and obligation rules into one decision.
 #include "omega/eval/Evaluator.h"
 
+#include "omega/policy/Glob.h"
 #include "omega/sema/Schema.h"
 
 #include <algorithm>
@@ -18,72 +19,7 @@ Tri tri(bool b) {
     return b ? Tri::True : Tri::False;
 }
 
-// Glob match over code points: `*` any run, `?` one character, `[a-z0-9]` one of a class; no escapes.
-std::vector<std::u32string::value_type> codePoints(const std::string& s) {
-    std::vector<char32_t> out;
-    for (std::size_t i = 0; i < s.size();) {
-        auto c = static_cast<unsigned char>(s[i]);
-        std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
-        char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-        for (std::size_t k = 1; k < len && i + k < s.size(); ++k) cp = (cp << 6) | (s[i + k] & 0x3F);
-        out.push_back(cp);
-        i += len;
-    }
-    return out;
-}
-
-bool globMatch(const std::string& pattern, const std::string& text) {
-    auto p = codePoints(pattern);
-    auto t = codePoints(text);
-    // Iterative matcher with backtracking to the last `*` (linear in practice, no recursion).
-    std::size_t pi = 0, ti = 0, starP = std::string::npos, starT = 0;
-    auto classMatch = [&](std::size_t& at, char32_t c) {
-        // p[at] == '['; advances `at` past the class.
-        std::size_t i = at + 1;
-        bool ok = false;
-        while (i < p.size() && p[i] != U']') {
-            if (i + 2 < p.size() && p[i + 1] == U'-' && p[i + 2] != U']') {
-                if (c >= p[i] && c <= p[i + 2]) ok = true;
-                i += 3;
-            } else {
-                if (c == p[i]) ok = true;
-                ++i;
-            }
-        }
-        at = i + 1;
-        return ok;
-    };
-    while (ti < t.size()) {
-        if (pi < p.size() && p[pi] == U'*') {
-            starP = pi++;
-            starT = ti;
-            continue;
-        }
-        if (pi < p.size()) {
-            std::size_t next = pi;
-            bool ok = false;
-            if (p[pi] == U'?') {
-                ok = true;
-                next = pi + 1;
-            } else if (p[pi] == U'[') {
-                ok = classMatch(next, t[ti]);
-            } else {
-                ok = p[pi] == t[ti];
-                next = pi + 1;
-            }
-            if (ok) {
-                pi = next;
-                ++ti;
-                continue;
-            }
-        }
-        if (starP == std::string::npos) return false;
-        pi = starP + 1;
-        ti = ++starT;
-    }
-    while (pi < p.size() && p[pi] == U'*') ++pi;
-    return pi == p.size();
-}
+using policy::globMatch;
 
 std::string lineId(const Module& m, const Span& s) {
     return m.header.name.text + ":" + std::to_string(s.begin.line);

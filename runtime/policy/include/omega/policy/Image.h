@@ -63,10 +63,10 @@ struct Attribute {
 };
 
 struct Agent {
-    std::uint32_t name = 0;                  // string id
-    std::uint32_t owner = kNone;             // string id
-    std::uint32_t measurement = kNone;       // string id of "sha384:<hex>"
-    std::vector<SlotValue> attributes;       // one per Image::attributes, in that order
+    std::uint32_t name = 0;             // string id
+    std::uint32_t owner = kNone;        // string id
+    std::uint32_t measurement = kNone;  // string id of "sha384:<hex>"
+    std::vector<SlotValue> attributes;  // one per Image::attributes, in that order
     friend bool operator==(const Agent&, const Agent&) = default;
 };
 
@@ -77,8 +77,8 @@ struct Param {
 };
 
 struct Tool {
-    std::uint32_t name = 0;      // string id of "server.tool"
-    std::uint32_t provider = 0;  // string id of "server"
+    std::uint32_t name = 0;       // string id of "server.tool"
+    std::uint32_t provider = 0;   // string id of "server"
     std::uint32_t label = kNone;  // lattice index of `returns`
     bool sink = false;
     bool privileged = false;
@@ -88,8 +88,8 @@ struct Tool {
 };
 
 struct Data {
-    std::uint32_t name = 0;       // string id
-    std::uint32_t label = kNone;  // lattice index
+    std::uint32_t name = 0;        // string id
+    std::uint32_t label = kNone;   // lattice index
     std::uint32_t region = kNone;  // string id
     std::uint32_t owner = kNone;   // string id
     std::uint32_t purposes = 0;    // constant set index (string ids)
@@ -101,7 +101,7 @@ struct Data {
 // into slot Layout::dynamicSet(j); when an element is absent the slot is absent.
 struct DynamicSet {
     struct Element {
-        bool fromSlot = false;     // true: the value of slot `value`; false: the constant id `value`
+        bool fromSlot = false;  // true: the value of slot `value`; false: the constant id `value`
         std::uint32_t value = 0;
         friend bool operator==(const Element&, const Element&) = default;
     };
@@ -116,8 +116,8 @@ struct Rule {
     std::uint32_t module = 0;     // index into Image::modules
     std::uint32_t line = 0;
     Kind kind = Kind::Permit;
-    bool limited = false;      // has a rate limit
-    std::int64_t limit = 0;    // the limit's count, when limited
+    bool limited = false;    // has a rate limit
+    std::int64_t limit = 0;  // the limit's count, when limited
     bool audit = false;
     std::vector<std::uint32_t> redact;   // string ids, sorted, unique
     std::vector<std::uint32_t> approve;  // string ids, sorted, unique
@@ -129,8 +129,8 @@ struct Consent {
     enum class Scope : std::uint8_t { Tool = 0, Data = 1, Agent = 2, Gpu = 3, Net = 4 };
     std::uint32_t principal = 0;  // string id
     Scope scope = Scope::Tool;
-    bool any = false;                 // the pattern is `*`: every target (every agent) is covered
-    std::vector<std::uint32_t> ids;   // otherwise the covered tool, data or agent indices, sorted, unique
+    bool any = false;                // the pattern is `*`: every target (every agent) is covered
+    std::vector<std::uint32_t> ids;  // otherwise the covered tool, data or agent indices, sorted, unique
     friend bool operator==(const Consent&, const Consent&) = default;
 };
 
@@ -169,8 +169,8 @@ struct CostBound {
 };
 
 struct Image {
-    std::vector<std::string> strings;                // sorted, unique
-    std::vector<std::vector<std::uint64_t>> sets;    // constant sets, each sorted and unique
+    std::vector<std::string> strings;              // sorted, unique
+    std::vector<std::vector<std::uint64_t>> sets;  // constant sets, each sorted and unique
     std::vector<Matcher> matchers;
     Lattice lattice;
     std::vector<Attribute> attributes;

@@ -23,11 +23,11 @@ struct Value {
 
 struct Request {
     schema::Action action = schema::Action::Tool;
-    std::string target;     // tool or data resource (tool, read, write)
-    std::string agent;      // the requesting agent (the sender of a send)
-    std::string recipient;  // send only
-    std::vector<std::pair<std::string, Value>> args;    // by parameter name
-    std::vector<std::pair<std::string, Value>> fields;  // supplied fields by "root.field"
+    std::string target;                                        // tool or data resource (tool, read, write)
+    std::string agent;                                         // the requesting agent (the sender of a send)
+    std::string recipient;                                     // send only
+    std::vector<std::pair<std::string, Value>> args;           // by parameter name
+    std::vector<std::pair<std::string, Value>> fields;         // supplied fields by "root.field"
     std::vector<std::pair<std::string, std::int64_t>> counts;  // rate-limit counters by rule id ("module:line")
 };
 

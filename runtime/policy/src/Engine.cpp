@@ -1,0 +1,548 @@
+// The decision engine (Engine.h): interning, helpers, and the combiner of docs/language.md section 10.
+#include "omega/policy/Engine.h"
+
+#include "omega/policy/Glob.h"
+#include "omega/vm/Helpers.h"
+#include "omega/vm/Interpreter.h"
+
+#include <algorithm>
+
+namespace omega::policy {
+
+namespace {
+
+using schema::Action;
+using schema::Type;
+
+// Binary search of a table sorted by name id (ids are in text order because the string table is sorted).
+template <typename Row>
+std::uint32_t findByName(const Image& image, const std::vector<Row>& rows, std::string_view name) {
+    auto it = std::lower_bound(rows.begin(), rows.end(), name,
+                               [&](const Row& row, std::string_view n) { return image.strings[row.name] < n; });
+    if (it == rows.end() || image.strings[it->name] != name) return kNone;
+    return static_cast<std::uint32_t>(it - rows.begin());
+}
+
+bool isSetType(Type t) {
+    return t == Type::StringSet || t == Type::LabelSet;
+}
+
+bool sameKind(Type type, Value::Kind kind) {
+    switch (type) {
+        case Type::Bool: return kind == Value::Kind::Bool;
+        case Type::Int:
+        case Type::Size:
+        case Type::Duration: return kind == Value::Kind::Int;
+        case Type::String: return kind == Value::Kind::String;
+        case Type::Label: return kind == Value::Kind::Label;
+        case Type::Hash: return kind == Value::Kind::Hash;
+        case Type::StringSet: return kind == Value::Kind::StringSet;
+        case Type::LabelSet: return kind == Value::Kind::LabelSet;
+        case Type::Agent:
+        case Type::Kernel: return false;
+    }
+    return false;
+}
+
+// What the helpers see through Env::self during one run.
+struct RunState {
+    const Engine& engine;
+    const Interned& interned;
+    Scratch& scratch;
+};
+
+RunState& state(void* self) {
+    return *static_cast<RunState*>(self);
+}
+
+// Helpers never trust their value arguments: a reference out of range records a fault, and the run is a deny.
+std::uint64_t fault(RunState& s, const char* what) {
+    if (s.scratch.fault.empty()) s.scratch.fault = what;
+    return 0;
+}
+
+const std::vector<std::uint64_t>* setOf(RunState& s, std::uint64_t ref) {
+    const Image& image = s.engine.image();
+    if (ref & kConstSetTag) {
+        const std::uint64_t index = ref & ~kConstSetTag;
+        if (index >= image.sets.size()) return nullptr;
+        return &image.sets[index];
+    }
+    if (ref >= s.interned.sets.size()) return nullptr;
+    return &s.interned.sets[ref];
+}
+
+std::uint64_t hMatch(void* self, std::uint64_t rule, std::uint64_t value, std::uint64_t, std::uint64_t, std::uint64_t) {
+    RunState& s = state(self);
+    if (value > 2) return fault(s, "match: value out of range");
+    if (value > 0) s.scratch.matches.emplace_back(static_cast<std::uint32_t>(rule), static_cast<std::uint8_t>(value));
+    return 0;
+}
+
+std::uint64_t hSetHas(void* self, std::uint64_t ref, std::uint64_t element, std::uint64_t, std::uint64_t,
+                      std::uint64_t) {
+    RunState& s = state(self);
+    const auto* set = setOf(s, ref);
+    if (!set) return fault(s, "set_has: bad set reference");
+    return std::binary_search(set->begin(), set->end(), element);
+}
+
+std::uint64_t hSetCmp(void* self, std::uint64_t a, std::uint64_t b, std::uint64_t op, std::uint64_t, std::uint64_t) {
+    RunState& s = state(self);
+    const auto* x = setOf(s, a);
+    const auto* y = setOf(s, b);
+    if (!x || !y) return fault(s, "set_cmp: bad set reference");
+    switch (static_cast<vm::SetCmpOp>(op)) {
+        case vm::SetCmpOp::Eq: return *x == *y;
+        case vm::SetCmpOp::Subset: return std::includes(y->begin(), y->end(), x->begin(), x->end());
+        case vm::SetCmpOp::ProperSubset:
+            return x->size() < y->size() && std::includes(y->begin(), y->end(), x->begin(), x->end());
+    }
+    return fault(s, "set_cmp: bad op");
+}
+
+template <typename Test>
+std::uint64_t anyPattern(RunState& s, std::uint64_t matcher, std::uint64_t string, Matcher::Kind kind, Test test) {
+    const Image& image = s.engine.image();
+    if (matcher >= image.matchers.size() || image.matchers[matcher].kind != kind) return fault(s, "bad matcher");
+    const std::string* text = s.engine.text(s.interned, string);
+    if (!text) return fault(s, "bad string id");
+    for (std::uint32_t p : image.matchers[matcher].patterns)
+        if (test(image.strings[p], *text)) return 1;
+    return 0;
+}
+
+std::uint64_t hGlob(void* self, std::uint64_t matcher, std::uint64_t string, std::uint64_t, std::uint64_t,
+                    std::uint64_t) {
+    return anyPattern(state(self), matcher, string, Matcher::Kind::Glob,
+                      [](const std::string& p, const std::string& t) { return globMatch(p, t); });
+}
+
+std::uint64_t hPrefix(void* self, std::uint64_t matcher, std::uint64_t string, std::uint64_t, std::uint64_t,
+                      std::uint64_t) {
+    return anyPattern(state(self), matcher, string, Matcher::Kind::Prefix,
+                      [](const std::string& p, const std::string& t) { return t.compare(0, p.size(), p) == 0; });
+}
+
+std::uint64_t hLabelLe(void* self, std::uint64_t a, std::uint64_t b, std::uint64_t, std::uint64_t, std::uint64_t) {
+    return state(self).engine.image().lattice.le(a, b);
+}
+
+std::uint64_t hTaint(void* self, std::uint64_t ref, std::uint64_t label, std::uint64_t op, std::uint64_t,
+                     std::uint64_t) {
+    RunState& s = state(self);
+    const auto* set = setOf(s, ref);
+    if (!set) return fault(s, "taint: bad set reference");
+    const Lattice& lattice = s.engine.image().lattice;
+    switch (static_cast<vm::TaintOp>(op)) {
+        case vm::TaintOp::AnyGe:
+            return std::any_of(set->begin(), set->end(), [&](std::uint64_t l) { return lattice.le(label, l); });
+        case vm::TaintOp::AnyGt:
+            return std::any_of(set->begin(), set->end(),
+                               [&](std::uint64_t l) { return l != label && lattice.le(label, l); });
+        case vm::TaintOp::AllLe:
+            return std::all_of(set->begin(), set->end(), [&](std::uint64_t l) { return lattice.le(l, label); });
+        case vm::TaintOp::AllLt:
+            return std::all_of(set->begin(), set->end(),
+                               [&](std::uint64_t l) { return l != label && lattice.le(l, label); });
+    }
+    return fault(s, "taint: bad op");
+}
+
+std::uint64_t hRateCount(void* self, std::uint64_t rule, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t) {
+    const auto& counts = state(self).interned.counts;
+    auto it = std::lower_bound(counts.begin(), counts.end(),
+                               std::pair<std::uint32_t, std::int64_t>{static_cast<std::uint32_t>(rule), INT64_MIN});
+    return it != counts.end() && it->first == rule ? static_cast<std::uint64_t>(it->second) : 0;
+}
+
+vm::Env environment() {
+    vm::Env env;
+    env.helpers[vm::kMatch] = hMatch;
+    env.helpers[vm::kSetHas] = hSetHas;
+    env.helpers[vm::kSetCmp] = hSetCmp;
+    env.helpers[vm::kGlob] = hGlob;
+    env.helpers[vm::kPrefix] = hPrefix;
+    env.helpers[vm::kLabelLe] = hLabelLe;
+    env.helpers[vm::kTaint] = hTaint;
+    env.helpers[vm::kRateCount] = hRateCount;
+    return env;
+}
+
+void setSlot(Interned& in, const Layout& layout, std::uint32_t slot, std::uint64_t value) {
+    in.context[slot] = value;
+    auto [word, bit] = layout.presence(slot);
+    in.context[word] |= std::uint64_t{1} << bit;
+}
+
+bool contains(const std::vector<std::uint32_t>& sorted, std::uint32_t x) {
+    return std::binary_search(sorted.begin(), sorted.end(), x);
+}
+
+}  // namespace
+
+Engine::Engine(Image image, vm::Verified verified) : image_(std::move(image)), verified_(std::move(verified)) {
+    labelOfString_.assign(image_.strings.size(), kNone);
+    for (std::uint32_t l = 0; l < image_.lattice.size(); ++l) labelOfString_[image_.lattice.names[l]] = l;
+    ruleOfString_.assign(image_.strings.size(), kNone);
+    for (std::uint32_t r = 0; r < image_.rules.size(); ++r) ruleOfString_[image_.rules[r].id] = r;
+}
+
+Result<Engine> Engine::make(Image image) {
+    vm::Limits limits;
+    limits.contextWords = image.layout().words();
+    limits.rules = static_cast<std::uint32_t>(image.rules.size());
+    limits.matchers = static_cast<std::uint32_t>(image.matchers.size());
+    limits.maxCost = image.bound.cost;
+    auto verified = vm::verify(image.code, limits);
+    if (!verified) return bundle::Error{"bytecode rejected: " + verified.error().text()};
+    const vm::CostBound& b = verified.value().bound();
+    if (b.instructions != image.bound.instructions || b.cost != image.bound.cost) {
+        return bundle::Error{"the stated cost bound (" + std::to_string(image.bound.cost) +
+                             ") is not the verified one (" + std::to_string(b.cost) + ")"};
+    }
+    return Engine(std::move(image), std::move(verified).value());
+}
+
+std::uint32_t Engine::stringId(std::string_view text) const {
+    auto it = std::lower_bound(image_.strings.begin(), image_.strings.end(), text);
+    if (it == image_.strings.end() || *it != text) return kNone;
+    return static_cast<std::uint32_t>(it - image_.strings.begin());
+}
+
+std::uint32_t Engine::agentIndex(std::string_view name) const {
+    return findByName(image_, image_.agents, name);
+}
+std::uint32_t Engine::toolIndex(std::string_view name) const {
+    return findByName(image_, image_.tools, name);
+}
+std::uint32_t Engine::dataIndex(std::string_view name) const {
+    return findByName(image_, image_.data, name);
+}
+std::uint32_t Engine::labelIndex(std::string_view name) const {
+    std::uint32_t id = stringId(name);
+    return id == kNone ? kNone : labelOfString_[id];
+}
+std::uint32_t Engine::ruleIndex(std::string_view id) const {
+    std::uint32_t s = stringId(id);
+    return s == kNone ? kNone : ruleOfString_[s];
+}
+
+const std::string* Engine::text(const Interned& interned, std::uint64_t id) const {
+    if (id < image_.strings.size()) return &image_.strings[id];
+    id -= image_.strings.size();
+    return id < interned.localStrings.size() ? &interned.localStrings[id] : nullptr;
+}
+
+bool Engine::intern(const Request& request, Interned& out, std::string& error) const {
+    const Layout layout = image_.layout();
+    out.context.assign(layout.words(), 0);
+    out.localStrings.clear();
+    out.localLabels.clear();
+    out.sets.clear();
+    out.counts.clear();
+    out.sets.emplace_back();  // handle 0: the empty set, the value of every supplied set that is not given
+
+    auto stringValue = [&](const std::string& s) -> std::uint64_t {
+        std::uint32_t id = stringId(s);
+        if (id != kNone) return id;
+        for (std::size_t i = 0; i < out.localStrings.size(); ++i)
+            if (out.localStrings[i] == s) return image_.strings.size() + i;
+        out.localStrings.push_back(s);
+        return image_.strings.size() + out.localStrings.size() - 1;
+    };
+    auto labelValue = [&](const std::string& s) -> std::uint64_t {
+        std::uint32_t l = labelIndex(s);
+        if (l != kNone) return l;
+        for (std::size_t i = 0; i < out.localLabels.size(); ++i)
+            if (out.localLabels[i] == s) return image_.lattice.size() + i;
+        out.localLabels.push_back(s);
+        return image_.lattice.size() + out.localLabels.size() - 1;
+    };
+    auto setValue = [&](const std::vector<std::uint64_t>& items) -> std::uint64_t {
+        out.sets.push_back(items);
+        std::sort(out.sets.back().begin(), out.sets.back().end());
+        out.sets.back().erase(std::unique(out.sets.back().begin(), out.sets.back().end()), out.sets.back().end());
+        return out.sets.size() - 1;
+    };
+    // A value of `type` in slot encoding; false when the value is not of that type.
+    auto encode = [&](Type type, const Value& v, std::uint64_t& slot) {
+        if (!sameKind(type, v.kind)) return false;
+        switch (v.kind) {
+            case Value::Kind::Bool:
+            case Value::Kind::Int: slot = static_cast<std::uint64_t>(v.number); break;
+            case Value::Kind::String:
+            case Value::Kind::Hash: slot = stringValue(v.text); break;
+            case Value::Kind::Label: slot = labelValue(v.text); break;
+            case Value::Kind::StringSet:
+            case Value::Kind::LabelSet: {
+                std::vector<std::uint64_t> items;
+                items.reserve(v.items.size());
+                for (const std::string& item : v.items)
+                    items.push_back(v.kind == Value::Kind::StringSet ? stringValue(item) : labelValue(item));
+                slot = setValue(items);
+                break;
+            }
+        }
+        return true;
+    };
+
+    const Action action = request.action;
+    const auto actionIndex = static_cast<unsigned>(action);
+    if (actionIndex >= schema::kActionCount) {
+        error = "action: unknown action";
+        return false;
+    }
+    out.context[0] = actionIndex;
+    const std::uint32_t agent = agentIndex(request.agent);
+    if (agent == kNone) {
+        error = "agent: unknown agent \"" + request.agent + "\"";
+        return false;
+    }
+    out.context[2] = agent;
+    std::uint32_t recipient = kNone;
+    if (action == Action::Send) {
+        recipient = agentIndex(request.recipient);
+        if (recipient == kNone) {
+            error = "recipient: unknown agent \"" + request.recipient + "\"";
+            return false;
+        }
+        out.context[3] = recipient;
+    }
+    std::uint32_t target = kNone;
+    if (action == Action::Tool) {
+        target = toolIndex(request.target);
+        if (target == kNone) {
+            error = "target: unknown tool \"" + request.target + "\"";
+            return false;
+        }
+    } else if (action == Action::Read || action == Action::Write) {
+        target = dataIndex(request.target);
+        if (target == kNone) {
+            error = "target: unknown data resource \"" + request.target + "\"";
+            return false;
+        }
+    }
+    if (target != kNone) out.context[1] = target;
+
+    // Derived fields, from the declaration tables.
+    auto slotOf = [](std::string_view root, std::string_view field) { return schema::find(root, field)->slot; };
+    auto agentFacts = [&](std::string_view root, std::uint32_t a, bool recipientSide) {
+        const Agent& row = image_.agents[a];
+        setSlot(out, layout, slotOf(root, "name"), row.name);
+        if (row.owner != kNone) setSlot(out, layout, slotOf(root, "owner"), row.owner);
+        if (row.measurement != kNone) setSlot(out, layout, slotOf(root, "measurement"), row.measurement);
+        for (std::uint32_t k = 0; k < row.attributes.size(); ++k) {
+            if (!row.attributes[k].present) continue;
+            setSlot(out, layout, recipientSide ? layout.recipientAttribute(k) : layout.agentAttribute(k),
+                    row.attributes[k].value);
+        }
+    };
+    agentFacts("agent", agent, false);
+    if (recipient != kNone) agentFacts("recipient", recipient, true);
+    if (action == Action::Tool) {
+        const Tool& t = image_.tools[target];
+        setSlot(out, layout, slotOf("tool", "name"), t.name);
+        setSlot(out, layout, slotOf("tool", "provider"), t.provider);
+        if (t.label != kNone) setSlot(out, layout, slotOf("tool", "label"), t.label);
+        setSlot(out, layout, slotOf("tool", "sink"), t.sink);
+        setSlot(out, layout, slotOf("tool", "privileged"), t.privileged);
+        setSlot(out, layout, slotOf("tool", "pinned"), t.pinned);
+    } else if (target != kNone) {
+        const Data& d = image_.data[target];
+        setSlot(out, layout, slotOf("data", "name"), d.name);
+        if (d.label != kNone) setSlot(out, layout, slotOf("data", "label"), d.label);
+        if (d.region != kNone) setSlot(out, layout, slotOf("data", "region"), d.region);
+        if (d.owner != kNone) setSlot(out, layout, slotOf("data", "owner"), d.owner);
+        setSlot(out, layout, slotOf("data", "purpose"), kConstSetTag | d.purposes);
+        setSlot(out, layout, slotOf("data", "fields"), kConstSetTag | d.fields);
+    }
+
+    // Supplied fields: sets default to empty; the rest are absent unless given.
+    for (const schema::Field& f : schema::fields())
+        if (f.supplied && f.slot != 0 && isSetType(f.type)) setSlot(out, layout, f.slot, 0);
+    for (const auto& [key, value] : request.fields) {
+        const std::size_t dot = key.find('.');
+        const schema::Field* f = dot == std::string::npos
+                                     ? nullptr
+                                     : schema::find(std::string_view(key).substr(0, dot), key.substr(dot + 1));
+        if (!f || !f->supplied || f->slot == 0 || !(f->actions & schema::bit(action))) {
+            error = key + ": not a supplied field of a " + schema::actionName(action) + " request";
+            return false;
+        }
+        std::uint64_t slot = 0;
+        if (!encode(f->type, value, slot)) {
+            error = key + ": value of the wrong type";
+            return false;
+        }
+        setSlot(out, layout, f->slot, slot);
+    }
+
+    // Arguments: every one must be a parameter of the tool, of its type.
+    if (!request.args.empty() && action != Action::Tool) {
+        error = "args: only tool calls have arguments";
+        return false;
+    }
+    for (const auto& [name, value] : request.args) {
+        const Tool& t = image_.tools[target];
+        std::uint32_t k = 0;
+        while (k < t.params.size() && image_.strings[t.params[k].name] != name) ++k;
+        if (k == t.params.size()) {
+            error = "args." + name + ": not a parameter of " + image_.strings[t.name];
+            return false;
+        }
+        std::uint64_t slot = 0;
+        if (!encode(t.params[k].type, value, slot)) {
+            error = "args." + name + ": value of the wrong type";
+            return false;
+        }
+        setSlot(out, layout, schema::argsSlot() + k, slot);
+    }
+
+    // Set literals with request values in them.
+    for (std::uint32_t j = 0; j < image_.dynamicSets.size(); ++j) {
+        std::vector<std::uint64_t> items;
+        bool complete = true;
+        for (const DynamicSet::Element& e : image_.dynamicSets[j].elements) {
+            if (!e.fromSlot) {
+                items.push_back(e.value);
+                continue;
+            }
+            auto [word, bit] = layout.presence(e.value);
+            if (!((out.context[word] >> bit) & 1u)) {
+                complete = false;
+                break;
+            }
+            items.push_back(out.context[e.value]);
+        }
+        if (complete) setSlot(out, layout, layout.dynamicSet(j), setValue(items));
+    }
+
+    for (const auto& [id, count] : request.counts) {
+        std::uint32_t r = ruleIndex(id);
+        if (r == kNone) continue;  // a counter of a rule this policy does not have: nothing reads it
+        out.counts.emplace_back(r, count);
+    }
+    std::sort(out.counts.begin(), out.counts.end());
+    return true;
+}
+
+void Engine::decide(const Interned& interned, Scratch& scratch, Decision& d) const {
+    d.allow = false;
+    d.rules.clear();
+    d.consentMissing.clear();
+    d.forbidOnUnknown = false;
+    d.audit = false;
+    d.redact.clear();
+    d.approve.clear();
+    d.error.clear();
+    scratch.matches.clear();
+    scratch.fault.clear();
+
+    static const vm::Env env = environment();
+    RunState run{*this, interned, scratch};
+    vm::Env local = env;
+    local.self = &run;
+    const vm::Outcome outcome = vm::run(verified_, interned.context, local, image_.bound.cost);
+    if (!outcome.ok) {
+        d.error = std::string("bytecode: ") + outcome.error;
+        return;
+    }
+    if (!scratch.fault.empty()) {
+        d.error = "helper fault: " + scratch.fault;
+        return;
+    }
+
+    // The combiner: language.md section 10, the same steps as the reference evaluator's decide().
+    auto& m = scratch.matches;
+    std::sort(m.begin(), m.end());
+    auto countOf = [&](std::uint32_t rule) -> std::int64_t {
+        auto it = std::lower_bound(interned.counts.begin(), interned.counts.end(),
+                                   std::pair<std::uint32_t, std::int64_t>{rule, INT64_MIN});
+        return it != interned.counts.end() && it->first == rule ? it->second : 0;
+    };
+    bool anyForbid = false, anyPermit = false;
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        if (i + 1 < m.size() && m[i + 1].first == m[i].first) continue;  // a rule reported twice: the larger value
+        const auto [index, value] = m[i];
+        if (index >= image_.rules.size()) {
+            d.error = "bytecode: rule index out of range";
+            return;
+        }
+        const Rule& r = image_.rules[index];
+        bool matches = r.kind == Rule::Kind::Permit ? value == 2 : value >= 1;
+        if (matches && r.limited) {
+            const std::int64_t count = countOf(index);
+            matches = r.kind == Rule::Kind::Permit ? count < r.limit : count >= r.limit;
+        }
+        if (!matches) continue;
+        m[i].second |= 0x80;  // mark: matched
+        anyForbid = anyForbid || r.kind == Rule::Kind::Forbid;
+        anyPermit = anyPermit || r.kind == Rule::Kind::Permit;
+    }
+    auto matched = [&](std::size_t i) {
+        return (m[i].second & 0x80) && (i + 1 == m.size() || m[i + 1].first != m[i].first);
+    };
+    if (anyForbid) {
+        for (std::size_t i = 0; i < m.size(); ++i) {
+            if (!matched(i) || image_.rules[m[i].first].kind != Rule::Kind::Forbid) continue;
+            d.rules.push_back(m[i].first);
+            if ((m[i].second & 0x7F) == 1) d.forbidOnUnknown = true;
+        }
+        return;
+    }
+
+    const auto action = static_cast<Action>(interned.context[0]);
+    const auto target = static_cast<std::uint32_t>(interned.context[1]);
+    const auto agent = static_cast<std::uint32_t>(interned.context[2]);
+    const auto recipient = static_cast<std::uint32_t>(interned.context[3]);
+    auto covers = [&](const Consent& c) {
+        switch (c.scope) {
+            case Consent::Scope::Tool: return action == Action::Tool && (c.any || contains(c.ids, target));
+            case Consent::Scope::Data:
+                return (action == Action::Read || action == Action::Write) && (c.any || contains(c.ids, target));
+            case Consent::Scope::Agent:
+                return action == Action::Send && (c.any || contains(c.ids, agent) || contains(c.ids, recipient));
+            case Consent::Scope::Gpu: return action == Action::GpuLaunch || action == Action::GpuAlloc;
+            case Consent::Scope::Net: return action == Action::NetConnect;
+        }
+        return false;
+    };
+    for (const Consent& c : image_.consents) {
+        if (!covers(c)) continue;
+        bool given = false;
+        for (std::size_t i = 0; i < m.size() && !given; ++i)
+            given = matched(i) && image_.rules[m[i].first].kind == Rule::Kind::Permit &&
+                    image_.rules[m[i].first].principal == c.principal;
+        if (!given &&
+            std::find(d.consentMissing.begin(), d.consentMissing.end(), c.principal) == d.consentMissing.end())
+            d.consentMissing.push_back(c.principal);
+    }
+    if (!d.consentMissing.empty() || !anyPermit) return;
+
+    d.allow = true;
+    auto addAll = [](std::vector<std::uint32_t>& into, const std::vector<std::uint32_t>& from) {
+        for (std::uint32_t x : from)
+            if (!contains(into, x)) into.insert(std::upper_bound(into.begin(), into.end(), x), x);
+    };
+    for (std::size_t i = 0; i < m.size(); ++i) {
+        if (!matched(i)) continue;
+        const Rule& r = image_.rules[m[i].first];
+        if (r.kind == Rule::Kind::Forbid) continue;
+        if (r.kind == Rule::Kind::Permit) d.rules.push_back(m[i].first);
+        d.audit = d.audit || r.audit;
+        addAll(d.redact, r.redact);
+        addAll(d.approve, r.approve);
+    }
+}
+
+Decision Engine::decide(const Request& request) const {
+    Interned interned;
+    Scratch scratch;
+    Decision d;
+    if (!intern(request, interned, d.error)) return d;
+    decide(interned, scratch, d);
+    return d;
+}
+
+}  // namespace omega::policy
