@@ -115,6 +115,7 @@ bool llvm14Knows(std::uint8_t opcode) {
         case 0x4d:  // jset: "if r1 & r2 goto +2" in later LLVM
         case 0x62:
         case 0x7a:  // st (immediate): "*(u64 *)(r10 - 8) = 7" in later LLVM
+        case 0x06:  // gotol (JMP32 JA): "gotol +7" in later LLVM
             return false;
         default: return true;
     }

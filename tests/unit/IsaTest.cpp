@@ -1,5 +1,6 @@
 // Unit tests for the ISA library: the byte encoding, the opcode table, unmarshal/marshal round trips over every
-// row, the rejections (unknown opcodes, JMP32, cut-off wide loads, reserved fields), the disassembler and listing.
+// row, the rejections (unknown opcodes, JMP32 but gotol, cut-off wide loads, reserved fields), gotol's 32-bit
+// offset, the disassembler and listing.
 #include "omega/isa/Disassembler.h"
 #include "omega/isa/Instruction.h"
 #include "omega/isa/Isa.h"
@@ -8,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <set>
 
 using namespace omega::isa;
@@ -69,14 +71,16 @@ TEST(OpcodeTable, HasExactlyTheOmegaSubset) {
     for (const OpcodeInfo& row : opcodeTable()) {
         EXPECT_TRUE(opcodes.insert(row.opcode).second) << "duplicate row";
         EXPECT_EQ(findOpcode(row.opcode), &row);
-        EXPECT_NE(row.cls, InsnClass::Jmp32);
+        if (row.cls == InsnClass::Jmp32) {
+            EXPECT_EQ(row.opcode, 0x06);  // gotol only
+        }
         EXPECT_NE(row.cls, InsnClass::Alu);
         EXPECT_EQ(row.size != 0, row.access != Access::None);
     }
-    EXPECT_EQ(opcodes.size(), 59u);  // 25 ALU64, 25 JMP, 4 LDX, 2 ST, 2 STX, lddw
+    EXPECT_EQ(opcodes.size(), 60u);  // 25 ALU64, 25 JMP, gotol, 4 LDX, 2 ST, 2 STX, lddw
     int found = 0;
     for (int op = 0; op < 256; ++op) found += findOpcode(static_cast<std::uint8_t>(op)) != nullptr;
-    EXPECT_EQ(found, 59);
+    EXPECT_EQ(found, 60);
     EXPECT_EQ(findOpcode(0x16), nullptr);  // jmp32 jeq
     EXPECT_EQ(findOpcode(0x8f), nullptr);  // neg has no register form
     EXPECT_EQ(findOpcode(0x00), nullptr);  // the second slot of lddw is not an instruction
@@ -88,6 +92,12 @@ TEST(OpcodeTable, HasExactlyTheOmegaSubset) {
     EXPECT_TRUE(findOpcode(0x85)->call);
     EXPECT_TRUE(findOpcode(0x95)->exit);
     EXPECT_TRUE(findOpcode(0x05)->jump);
+    const OpcodeInfo* gotol = findOpcode(0x06);
+    ASSERT_NE(gotol, nullptr);
+    EXPECT_EQ(gotol->mnemonic, "gotol");
+    EXPECT_EQ(gotol->cls, InsnClass::Jmp32);
+    EXPECT_TRUE(gotol->jump);
+    EXPECT_EQ(gotol->fields, kImm);
     EXPECT_EQ(findOpcode(0x1d)->source, Source::X);
 }
 
@@ -160,7 +170,7 @@ TEST(Unmarshal, RejectsEveryOpcodeOutsideTheTable) {
         EXPECT_EQ(error.rfind("pc 0: unknown opcode 0x", 0), 0u) << error;
         ++rejected;
     }
-    EXPECT_EQ(rejected, 256 - 59);
+    EXPECT_EQ(rejected, 256 - 60);
 }
 
 TEST(Unmarshal, NamesPcAndOpcode) {
@@ -172,12 +182,42 @@ TEST(Unmarshal, NamesPcAndOpcode) {
               "pc 2: unknown opcode 0xd4 (class alu is not accepted)");
 }
 
-TEST(Unmarshal, RejectsJmp32AndAlu32) {
-    EXPECT_EQ(unmarshalError({{0x16, 1, 0, 3, 2}}), "pc 0: unknown opcode 0x16 (class jmp32 is not accepted)");
-    EXPECT_EQ(unmarshalError({{0x1e, 1, 2, 3, 0}}), "pc 0: unknown opcode 0x1e (class jmp32 is not accepted)");
-    EXPECT_EQ(unmarshalError({{0x06, 0, 0, 3, 0}}), "pc 0: unknown opcode 0x06 (class jmp32 is not accepted)");
+TEST(Unmarshal, RejectsJmp32ButGotolAndAlu32) {
+    EXPECT_EQ(unmarshalError({{0x16, 1, 0, 3, 2}}),
+              "pc 0: unknown opcode 0x16 (class jmp32 is not accepted, except gotol 0x06)");
+    EXPECT_EQ(unmarshalError({{0x1e, 1, 2, 3, 0}}),
+              "pc 0: unknown opcode 0x1e (class jmp32 is not accepted, except gotol 0x06)");
+    EXPECT_EQ(unmarshalError({{0x0e, 0, 0, 3, 0}}),
+              "pc 0: unknown opcode 0x0e (class jmp32 is not accepted, except gotol 0x06)");  // ja, X form
+    EXPECT_EQ(unmarshalError({{0x06, 0, 0, 0, 3}}), "ok");
     EXPECT_EQ(unmarshalError({{0x04, 1, 0, 0, 2}}), "pc 0: unknown opcode 0x04 (class alu is not accepted)");
     EXPECT_EQ(unmarshalError({{0xbc, 1, 2, 0, 0}}), "pc 0: unknown opcode 0xbc (class alu is not accepted)");
+}
+
+TEST(Unmarshal, GotolTakesItsOffsetFromImm) {
+    // RFC 9669: JMP32 | JA | K, target pc + 1 + imm; dst, src and offset must be 0.
+    const std::vector<Insn> slots{{0x06, 0, 0, 0, 70000}, {0x06, 0, 0, 0, -1}, {0x05, 0, 0, 2, 0}};
+    EXPECT_EQ(encode(std::vector<Insn>{slots[0]}),
+              (std::vector<std::uint8_t>{0x06, 0x00, 0x00, 0x00, 0x70, 0x11, 0x01, 0x00}));
+    auto program = unmarshal(std::span<const Insn>(slots));
+    ASSERT_TRUE(program) << program.error().text();
+    const Program expected{Gotol{70000}, Gotol{-1}, Jmp{std::nullopt, 2}};
+    EXPECT_EQ(program.value(), expected);
+    // ja and gotol are different instructions, each marshalled to its own opcode whatever the offset.
+    EXPECT_NE((Instruction{Gotol{2}}), (Instruction{Jmp{std::nullopt, 2}}));
+    auto back = marshalSlots({Gotol{2}, Jmp{std::nullopt, 2}, Gotol{std::numeric_limits<std::int32_t>::min()}});
+    ASSERT_TRUE(back) << back.error().text();
+    EXPECT_EQ(back.value(),
+              (std::vector<Insn>{
+                  {0x06, 0, 0, 0, 2}, {0x05, 0, 0, 2, 0}, {0x06, 0, 0, 0, std::numeric_limits<std::int32_t>::min()}}));
+}
+
+TEST(Unmarshal, RejectsGotolWithOtherFieldsSet) {
+    EXPECT_EQ(unmarshalError({{0x06, 0, 0, 3, 0}}), "pc 0: opcode 0x06 (gotol): offset must be 0, is 3");
+    EXPECT_EQ(unmarshalError({{0x06, 0, 0, -1, 5}}), "pc 0: opcode 0x06 (gotol): offset must be 0, is -1");
+    EXPECT_EQ(unmarshalError({{0x06, 1, 0, 0, 5}}), "pc 0: opcode 0x06 (gotol): dst must be 0, is 1");
+    EXPECT_EQ(unmarshalError({{0x06, 0, 2, 0, 5}}), "pc 0: opcode 0x06 (gotol): src must be 0, is 2");
+    EXPECT_EQ(unmarshalError({{0x06, 15, 15, 0, 5}}), "pc 0: opcode 0x06 (gotol): dst must be 0, is 15");
 }
 
 TEST(Unmarshal, RejectsWideLoadCutInHalf) {
@@ -246,6 +286,11 @@ TEST(Disassembler, UsesLlvmSyntax) {
     EXPECT_EQ(text(Jmp{Condition{Cond::Sle, Reg{1}, Imm{-1}}, 0}), "if r1 s<= -1 goto +0");
     EXPECT_EQ(text(Jmp{Condition{Cond::Set, Reg{1}, Imm{7}}, 2}), "if r1 & 7 goto +2");
     EXPECT_EQ(text(Jmp{std::nullopt, 2}), "goto +2");
+    EXPECT_EQ(text(Gotol{2}), "gotol +2");
+    EXPECT_EQ(text(Gotol{0}), "gotol +0");
+    EXPECT_EQ(text(Gotol{-1}), "gotol -1");
+    EXPECT_EQ(text(Gotol{150000}), "gotol +150000");
+    EXPECT_EQ(text(Gotol{std::numeric_limits<std::int32_t>::min()}), "gotol -2147483648");
     EXPECT_EQ(text(Call{1}), "call 1");
     EXPECT_EQ(text(Exit{}), "exit");
     EXPECT_EQ(text(LoadImm64{Reg{1}, std::int64_t{1} << 32}), "r1 = 4294967296 ll");
@@ -253,6 +298,8 @@ TEST(Disassembler, UsesLlvmSyntax) {
     // The raw form decodes first; an undecodable slot says why.
     EXPECT_EQ(disassemble(Insn{0x18, 2, 0, 0, -1}, Insn{0, 0, 0, 0, 0}), "r2 = 4294967295 ll");
     EXPECT_EQ(disassemble(Insn{0x8f, 1, 2, 0, 0}), "<invalid: unknown opcode 0x8f>");
+    EXPECT_EQ(disassemble(Insn{0x06, 0, 0, 0, 40000}), "gotol +40000");
+    EXPECT_EQ(disassemble(Insn{0x06, 0, 0, 4, 40000}), "<invalid: opcode 0x06 (gotol): offset must be 0, is 4>");
 }
 
 TEST(Disassembler, ListsAProgram) {

@@ -96,6 +96,7 @@ private:
             return Group{{{0x15, scalar(), 0, 1, imm()}, {0x95, 0, 0, 0, 0}}, std::nullopt, 0};
         }
         if (row.jump && row.opcode == 0x05) return withJump({{0x55, scalar(), 0, 1, imm()}, {0x05, 0, 0, 0, 0}}, 1);
+        if (row.jump && row.opcode == 0x06) return withJump({{0x55, scalar(), 0, 1, imm()}, {0x06, 0, 0, 0, 0}}, 1);
         if (row.jump) return withJump({{row.opcode, scalar(), x ? scalar() : std::uint8_t{0}, 0, x ? 0 : imm()}}, 0);
         const int size = row.size;
         if (row.access == isa::Access::Load) {
@@ -142,7 +143,12 @@ private:
             if (g.jumpAt) {
                 const std::size_t target = std::min(g.target, groups_.size() - 1);
                 const std::size_t from = start[i] + *g.jumpAt + 1;
-                g.insns[*g.jumpAt].offset = static_cast<std::int16_t>(start[target] - from);
+                Insn& jump = g.insns[*g.jumpAt];
+                if (jump.opcode == 0x06) {
+                    jump.imm = static_cast<std::int32_t>(start[target] - from);  // gotol: the offset is in imm
+                } else {
+                    jump.offset = static_cast<std::int16_t>(start[target] - from);
+                }
             }
             slots.insert(slots.end(), g.insns.begin(), g.insns.end());
         }

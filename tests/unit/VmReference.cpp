@@ -147,8 +147,11 @@ private:
     void step(const isa::Jmp& jmp) {
         bool taken = true;
         if (jmp.cond) taken = condition(jmp.cond->op, number(jmp.cond->left.index), operand(jmp.cond->right));
-        if (!taken) return;
-        const std::int64_t target = static_cast<std::int64_t>(pc_) + 1 + jmp.offset;
+        if (taken) jumpBy(jmp.offset);
+    }
+    void step(const isa::Gotol& gotol) { jumpBy(gotol.offset); }
+    void jumpBy(std::int32_t offset) {
+        const std::int64_t target = static_cast<std::int64_t>(pc_) + 1 + offset;
         if (target <= static_cast<std::int64_t>(pc_)) fail("jumps backward");
         next_ = static_cast<std::size_t>(target < 0 ? 0 : target);
     }

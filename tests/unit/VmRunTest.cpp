@@ -1,5 +1,6 @@
 // The interpreter on accepted programs: the three-valued logic of docs/bytecode.md 8.2 and branching on it, helper
-// calls through a recording Env, context reads, RFC 9669 arithmetic (division by zero included), the stack, fuel.
+// calls through a recording Env, context reads, RFC 9669 arithmetic (division by zero included), gotol, the stack,
+// fuel.
 #include "omega/vm/Interpreter.h"
 
 #include "VmAsm.h"
@@ -310,6 +311,29 @@ TEST(Run, SignedAndUnsignedComparisons) {
     EXPECT_FALSE(taken([](Asm& a) { a.jset(r3, 2, "t"); }));
     EXPECT_TRUE(taken([](Asm& a) { a.jne(r2, r3, "t"); }));
     EXPECT_TRUE(taken([](Asm& a) { a.jge(r3, 1, "t"); }));
+}
+
+TEST(Run, GotolSkipsABlockFartherThanJaCanReach) {
+    // ldxdw r2, [ctx]; mov r0, 1; jne r2, 0, +1; gotol +150000; 150000 x add r0, 1; exit.
+    constexpr std::int32_t kBlock = 150000;
+    Asm a;
+    a.ldxdw(r2, r1, 0).mov(r0, 1).jne(r2, 0, 1).raw({0x06, 0, 0, 0, kBlock});
+    for (std::int32_t i = 0; i < kBlock; ++i) a.add(r0, 1);
+    a.exit();
+    Limits wide = limits();
+    wide.maxCost = 200000;
+    const Verified v = mustVerify(a, wide);
+    EXPECT_EQ(v.bound(), (CostBound{kBlock + 4, kBlock + 4}));
+    Recorder recorder;
+    Outcome out = runWith(v, std::vector<std::uint64_t>(16, 0), recorder);  // the gotol skips the block
+    EXPECT_TRUE(out.ok);
+    EXPECT_EQ(out.r0, 1u);
+    EXPECT_EQ(out.steps, 5u);
+    EXPECT_EQ(out.cost, 5u);
+    out = runWith(v, std::vector<std::uint64_t>(16, 1), recorder);  // the jne skips the gotol
+    EXPECT_TRUE(out.ok);
+    EXPECT_EQ(out.r0, 1u + kBlock);
+    EXPECT_EQ(out.steps, kBlock + 4u);
 }
 
 TEST(Run, StackStoresAndLoadsAreLittleEndian) {

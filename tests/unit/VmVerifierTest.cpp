@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 using namespace omega;
 using namespace omega::vm;
 using namespace vmtest;
@@ -26,6 +28,20 @@ std::string check(const Asm& a, const Limits& l = limits()) {
     return check(a.slots(), l);
 }
 
+// gotol +offset (JMP32 JA): the offset is in imm. Asm has no labels for it; the tests count slots.
+Insn gotol(std::int32_t offset) {
+    return {0x06, 0, 0, 0, offset};
+}
+
+// ldxdw r2, [ctx]; mov r0, 0; jne r2, 0, +1; gotol +block; `block` slots of add r0, 1; exit. The block is reached
+// when the context word is not 0, and skipped by the gotol otherwise.
+std::vector<Insn> gotolOverBlock(std::int32_t block) {
+    Asm a;
+    a.ldxdw(r2, r1, 0).mov(r0, 0).jne(r2, 0, 1).raw(gotol(block));
+    for (std::int32_t i = 0; i < block; ++i) a.add(r0, 1);
+    return a.exit().slots();
+}
+
 }  // namespace
 
 // --- the rejection classes of the issue -------------------------------------------------------------------------
@@ -34,11 +50,16 @@ TEST(VerifierRejects, BackwardJump) {
     EXPECT_EQ(check(Asm().mov(r0, 0).ja(-2).exit()), "pc 1: ja: jump target 0 is backward (jumps go forward only)");
     EXPECT_EQ(check(Asm().mov(r0, 0).mov(r2, 1).jeq(r2, 1, -3).exit()),
               "pc 2: jeq: jump target 0 is backward (jumps go forward only)");
+    EXPECT_EQ(check(Asm().mov(r0, 0).raw(gotol(-2)).exit()),
+              "pc 1: gotol: jump target 0 is backward (jumps go forward only)");
+    EXPECT_EQ(check(Asm().mov(r0, 0).raw(gotol(std::numeric_limits<std::int32_t>::min())).exit()),
+              "pc 1: gotol: jump target -2147483646 is backward (jumps go forward only)");
 }
 
 TEST(VerifierRejects, JumpToItself) {
     EXPECT_EQ(check(Asm().mov(r0, 0).ja(-1).exit()), "pc 1: ja: jump target 1 is the jump itself");
     EXPECT_EQ(check(Asm().mov(r0, 0).jne(r0, 0, -1).exit()), "pc 1: jne: jump target 1 is the jump itself");
+    EXPECT_EQ(check(Asm().mov(r0, 0).raw(gotol(-1)).exit()), "pc 1: gotol: jump target 1 is the jump itself");
 }
 
 TEST(VerifierRejects, JumpPastTheEnd) {
@@ -46,6 +67,10 @@ TEST(VerifierRejects, JumpPastTheEnd) {
               "pc 1: jeq: jump target 40 is past the end (program has 3 slots)");
     // A jump to the slot just after the last one is past the end too.
     EXPECT_EQ(check(Asm().mov(r0, 0).ja(1).exit()), "pc 1: ja: jump target 3 is past the end (program has 3 slots)");
+    EXPECT_EQ(check(Asm().mov(r0, 0).raw(gotol(1)).exit()),
+              "pc 1: gotol: jump target 3 is past the end (program has 3 slots)");
+    EXPECT_EQ(check(Asm().mov(r0, 0).raw(gotol(std::numeric_limits<std::int32_t>::max())).exit()),
+              "pc 1: gotol: jump target 2147483649 is past the end (program has 3 slots)");
 }
 
 TEST(VerifierRejects, RegisterThatDoesNotExist) {
@@ -71,6 +96,8 @@ TEST(VerifierRejects, WideLoadCutInHalf) {
     // ... or by a jump into its second slot.
     EXPECT_EQ(check(Asm().ja(1).lddw(r0, 1).exit()),
               "pc 0: ja: jump target 2 is the second slot of the wide load at pc 1");
+    EXPECT_EQ(check(Asm().raw(gotol(1)).lddw(r0, 1).exit()),
+              "pc 0: gotol: jump target 2 is the second slot of the wide load at pc 1");
 }
 
 TEST(VerifierRejects, ReadPastTheContext) {
@@ -90,7 +117,9 @@ TEST(VerifierRejects, ReadPastTheContext) {
 TEST(VerifierRejects, OpcodesOutsideTheTable) {
     EXPECT_EQ(check(Asm().raw({0x8f, 0, 0, 0, 0}).exit()), "pc 0: unknown opcode 0x8f");
     EXPECT_EQ(check(Asm().mov(r0, 0).raw({0x16, 0, 0, 0, 0}).exit()),
-              "pc 1: unknown opcode 0x16 (class jmp32 is not accepted)");
+              "pc 1: unknown opcode 0x16 (class jmp32 is not accepted, except gotol 0x06)");
+    EXPECT_EQ(check(Asm().mov(r0, 0).raw({0x06, 0, 0, 2, 0}).exit()),
+              "pc 1: opcode 0x06 (gotol): offset must be 0, is 2");
     EXPECT_EQ(check(Asm().raw({0x95, 0, 2, 0, 0})), "pc 0: opcode 0x95 (exit): src must be 0, is 2");
 }
 
@@ -380,6 +409,35 @@ TEST(Verifier, AcceptsJumpsWithOffsetZeroAndJoinsOfManyPaths) {
                       .label("end")
                       .exit();
     EXPECT_EQ(check(a), "ok");
+}
+
+TEST(Verifier, AcceptsGotolOverMoreThanAJaCanReach) {
+    // 40000 slots between the gotol and its target: past the 32767 of a 16-bit offset.
+    const std::vector<Insn> slots = gotolOverBlock(40000);
+    Limits wide = limits();
+    wide.maxCost = 100000;
+    auto verified = verify(slots, wide);
+    ASSERT_TRUE(verified) << verified.error().text();
+    // Longest path: through the block, 3 + 40000 + 1; the gotol path is 5 instructions.
+    EXPECT_EQ(verified.value().bound(), (CostBound{40004, 40004}));
+    // The target is the exit: one slot less is the last add, one more is past the end.
+    auto shorter = slots;
+    shorter[3].imm = 39999;
+    EXPECT_EQ(check(shorter, wide), "ok");
+    auto longer = slots;
+    longer[3].imm = 40001;
+    EXPECT_EQ(check(longer, wide), "pc 3: gotol: jump target 40005 is past the end (program has 40005 slots)");
+}
+
+TEST(Verifier, GotolCountsAsOneInstruction) {
+    EXPECT_EQ(check(Asm().mov(r0, 0).raw(gotol(1)).mov(r0, 1).exit()), "pc 2: mov: unreachable instruction");
+    auto verified = verify(Asm().mov(r0, 0).raw(gotol(0)).exit().slots(), limits());
+    ASSERT_TRUE(verified) << verified.error().text();
+    EXPECT_EQ(verified.value().bound(), (CostBound{3, 3}));
+    // A gotol joins its state with the fall-through like any jump.
+    EXPECT_EQ(check(Asm().ldxdw(r2, r1, 0).jeq(r2, 0, 2).mov(r3, 1).raw(gotol(1)).mov(r3, 2).mov(r0, r3).exit()), "ok");
+    EXPECT_EQ(check(Asm().ldxdw(r2, r1, 0).jeq(r2, 0, 2).mov(r3, 1).raw(gotol(0)).mov(r0, r3).exit()),
+              "pc 4: mov: r3 is not initialised");
 }
 
 TEST(Helpers, TableMatchesTheDesign) {

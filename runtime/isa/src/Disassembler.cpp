@@ -67,7 +67,7 @@ std::string operand(const Operand& o) {
 }
 
 // LLVM prints branch offsets and memory displacements with an explicit sign: "+3", "-1", "+0".
-std::string signedOffset(std::int16_t offset) {
+std::string signedOffset(std::int32_t offset) {
     return (offset < 0 ? "" : "+") + std::to_string(offset);
 }
 
@@ -90,6 +90,8 @@ std::string disassemble(const Instruction& instruction) {
                 if (!in.cond) return "goto " + signedOffset(in.offset);
                 return "if " + reg(in.cond->left) + " " + std::string(condOperator(in.cond->op)) + " " +
                        operand(in.cond->right) + " goto " + signedOffset(in.offset);
+            } else if constexpr (std::is_same_v<T, Gotol>) {
+                return "gotol " + signedOffset(in.offset);
             } else if constexpr (std::is_same_v<T, Call>) {
                 return "call " + std::to_string(in.helper);
             } else if constexpr (std::is_same_v<T, Exit>) {

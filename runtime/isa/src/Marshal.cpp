@@ -49,6 +49,9 @@ void lower(const Instruction& instruction, std::vector<Insn>& out) {
                     insn.opcode = withOperation(static_cast<unsigned>(in.cond->op),
                                                 x | static_cast<std::uint8_t>(InsnClass::Jmp));
                 }
+            } else if constexpr (std::is_same_v<T, Gotol>) {
+                insn.opcode = bits::kGotol;
+                insn.imm = in.offset;
             } else if constexpr (std::is_same_v<T, Call>) {
                 insn.opcode = bits::kCall;
                 insn.imm = in.helper;

@@ -12,6 +12,7 @@ inline constexpr std::uint8_t kSizeMask = 0x18;
 inline constexpr std::uint8_t kModeMem = 0x60;  // LDX, ST, STX: BPF_MEM mode
 inline constexpr std::uint8_t kLddw = 0x18;     // LD | IMM | DW
 inline constexpr std::uint8_t kJa = 0x05;
+inline constexpr std::uint8_t kGotol = 0x06;  // JMP32 | JA: the only JMP32 opcode accepted
 inline constexpr std::uint8_t kCall = 0x85;
 inline constexpr std::uint8_t kExit = 0x95;
 

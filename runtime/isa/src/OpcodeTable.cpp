@@ -16,6 +16,7 @@ constexpr auto LDX = InsnClass::Ldx;
 constexpr auto ST = InsnClass::St;
 constexpr auto STX = InsnClass::Stx;
 constexpr auto JMP = InsnClass::Jmp;
+constexpr auto JMP32 = InsnClass::Jmp32;
 constexpr auto ALU64 = InsnClass::Alu64;
 constexpr auto None = Access::None;
 constexpr auto Load = Access::Load;
@@ -61,6 +62,7 @@ constexpr std::array kTable = std::to_array<OpcodeInfo>({
     {0xcf, "arsh",  ALU64, X, DS,   n, n, n, n, None,  0, y},
 
     {0x05, "ja",    JMP,   K, O,    y, n, n, n, None,  0, n},
+    {0x06, "gotol", JMP32, K, I,    y, n, n, n, None,  0, n},
     {0x15, "jeq",   JMP,   K, DOI,  y, n, n, n, None,  0, n},
     {0x1d, "jeq",   JMP,   X, DSO,  y, n, n, n, None,  0, n},
     {0x25, "jgt",   JMP,   K, DOI,  y, n, n, n, None,  0, n},
@@ -99,10 +101,11 @@ constexpr std::array kTable = std::to_array<OpcodeInfo>({
 // clang-format on
 
 // INVARIANT: each row agrees with its own opcode: class bits, the K/X bit of ALU and JMP, the mode and size bits
-// of memory instructions; and no opcode appears twice.
+// of memory instructions; the only JMP32 row is gotol; and no opcode appears twice.
 constexpr bool consistent(const OpcodeInfo& row) {
     if ((row.opcode & bits::kClassMask) != static_cast<std::uint8_t>(row.cls)) return false;
-    if (row.cls == InsnClass::Alu64 || row.cls == InsnClass::Jmp) {
+    if (row.cls == InsnClass::Jmp32 && row.opcode != bits::kGotol) return false;
+    if (row.cls == InsnClass::Alu64 || row.cls == InsnClass::Jmp || row.cls == InsnClass::Jmp32) {
         return ((row.opcode & bits::kSourceX) != 0) == (row.source == Source::X) && row.access == Access::None;
     }
     if (row.wide) return row.opcode == bits::kLddw && row.access == Access::None;

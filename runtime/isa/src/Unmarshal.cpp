@@ -24,9 +24,8 @@ std::string describe(const OpcodeInfo& row) {
 std::string unknown(std::uint8_t opcode) {
     std::string message = "unknown opcode " + hex(opcode);
     const auto cls = static_cast<InsnClass>(opcode & bits::kClassMask);
-    if (cls == InsnClass::Jmp32 || cls == InsnClass::Alu) {
-        message += " (class " + std::string(className(cls)) + " is not accepted)";
-    }
+    if (cls == InsnClass::Alu) message += " (class alu is not accepted)";
+    if (cls == InsnClass::Jmp32) message += " (class jmp32 is not accepted, except gotol 0x06)";
     return message;
 }
 
@@ -85,8 +84,9 @@ Instruction build(const OpcodeInfo& row, const Insn& insn, const Insn& second) {
             const std::uint64_t high = static_cast<std::uint32_t>(second.imm);
             return LoadImm64{Reg{insn.dst}, static_cast<std::int64_t>(high << 32 | low)};
         }
-        case InsnClass::Alu:
-        case InsnClass::Jmp32: break;
+        // INVARIANT: gotol is the only JMP32 row (the table's static_assert checks it).
+        case InsnClass::Jmp32: return Gotol{insn.imm};
+        case InsnClass::Alu: break;
     }
     // INVARIANT: the table has no rows of the other classes (its static_assert checks the class bits).
     return Exit{};

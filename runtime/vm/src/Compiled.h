@@ -22,7 +22,7 @@ enum class OpCode : std::uint8_t {
     Neg, ModK, ModX, XorK, XorX, MovK, MovX,
     Lddw,  // dst = imm, and skip the second slot
     // Jumps to `target`.
-    Ja,
+    Ja,  // ja and gotol
     JeqK, JeqX, JgtK, JgtX, JgeK, JgeX, JsetK, JsetX, JneK, JneX,
     JsgtK, JsgtX, JsgeK, JsgeX, JltK, JltX, JleK, JleX, JsltK, JsltX, JsleK, JsleX,
     Call,  // helper id in `target`, its cost in `imm`

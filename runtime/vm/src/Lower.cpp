@@ -84,11 +84,15 @@ Op lowerAlu(const isa::Alu& alu) {
 }
 
 Op lowerJump(const isa::Jmp& jmp, std::uint32_t target) {
-    if (!jmp.cond) return Op{OpCode::Ja, 0, 0, target, 0};
+    if (!jmp.cond) return lowerGoto(target);
     Op op{jumpCode(jmp.cond->op, std::holds_alternative<isa::Reg>(jmp.cond->right)), jmp.cond->left.index, 0, target,
           0};
     setOperand(op, jmp.cond->right);
     return op;
+}
+
+Op lowerGoto(std::uint32_t target) {
+    return Op{OpCode::Ja, 0, 0, target, 0};
 }
 
 Op lowerCall(std::uint32_t helper, std::uint32_t cost) {

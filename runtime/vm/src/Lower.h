@@ -12,6 +12,7 @@ namespace omega::vm {
 
 Op lowerAlu(const isa::Alu& alu);
 Op lowerJump(const isa::Jmp& jmp, std::uint32_t target);
+Op lowerGoto(std::uint32_t target);  // ja and gotol
 Op lowerCall(std::uint32_t helper, std::uint32_t cost);
 Op lowerLoadImm64(const isa::LoadImm64& load);
 Op lowerContextLoad(const isa::Load& load);

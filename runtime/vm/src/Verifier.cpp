@@ -55,6 +55,7 @@ public:
 private:
     Reason visit(const isa::Alu& alu);
     Reason visit(const isa::Jmp& jmp);
+    Reason visit(const isa::Gotol& gotol);
     Reason visit(const isa::Call& call);
     Reason visit(const isa::Exit& exit);
     Reason visit(const isa::Load& load);
@@ -63,7 +64,7 @@ private:
 
     Reason readable(std::uint8_t r) const;
     Reason number(std::uint8_t r, const char* rule) const;
-    Reason target(std::int16_t offset, std::uint32_t& out) const;
+    Reason target(std::int32_t offset, std::uint32_t& out) const;
     Reason helperArgument(const HelperSpec& helper, std::uint8_t r) const;
     Reason stackAccess(std::int16_t offset, unsigned size) const;
     Reason contextAccess(const isa::Load& load) const;
@@ -209,7 +210,8 @@ Reason Pass::visit(const isa::Alu& alu) {
     return std::nullopt;
 }
 
-Reason Pass::target(std::int16_t offset, std::uint32_t& out) const {
+// ja and the conditional jumps have a 16-bit offset, gotol a 32-bit one; the rules are the same.
+Reason Pass::target(std::int32_t offset, std::uint32_t& out) const {
     const std::int64_t t = std::int64_t{pc_} + 1 + offset;
     const std::string text = "jump target " + std::to_string(t);
     if (offset == -1) return text + " is the jump itself";
@@ -237,6 +239,15 @@ Reason Pass::visit(const isa::Jmp& jmp) {
     ops_[pc_] = lowerJump(jmp, t);
     jumpTarget_ = t;
     falls_ = jmp.cond.has_value();
+    return std::nullopt;
+}
+
+Reason Pass::visit(const isa::Gotol& gotol) {
+    std::uint32_t t = 0;
+    if (Reason reason = target(gotol.offset, t)) return reason;
+    ops_[pc_] = lowerGoto(t);
+    jumpTarget_ = t;
+    falls_ = false;
     return std::nullopt;
 }
 

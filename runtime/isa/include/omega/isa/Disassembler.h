@@ -13,8 +13,8 @@
 namespace omega::isa {
 
 // "r0 = 1", "r1 += r2", "if r1 > r2 goto -1", "r1 = 4294967296 ll", ... Where LLVM 14 has no syntax (mod, jset,
-// store of an immediate) the text is that of later LLVM versions: "r1 %= r2", "if r1 & 7 goto +2",
-// "*(u64 *)(r10 - 8) = 5".
+// store of an immediate, gotol) the text is that of later LLVM versions: "r1 %= r2", "if r1 & 7 goto +2",
+// "*(u64 *)(r10 - 8) = 5", "gotol +70000".
 std::string disassemble(const Instruction& insn);
 // The instruction in `insn` (with `next` as its second slot when it is a wide load). An instruction that does not
 // unmarshal reads "<invalid: MESSAGE>".

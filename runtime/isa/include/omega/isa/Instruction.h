@@ -79,6 +79,14 @@ struct Jmp {
     bool operator==(const Jmp&) const = default;
 };
 
+// gotol (RFC 9669: class JMP32, operation JA): goto with a 32-bit offset, encoded in imm and counted from the next
+// slot, for targets a 16-bit Jmp cannot reach. A separate type, so marshal writes ja or gotol exactly as the program
+// says.
+struct Gotol {
+    std::int32_t offset = 0;
+    bool operator==(const Gotol&) const = default;
+};
+
 struct Call {
     std::int32_t helper = 0;
     bool operator==(const Call&) const = default;
@@ -113,7 +121,7 @@ struct LoadImm64 {
     bool operator==(const LoadImm64&) const = default;
 };
 
-using Instruction = std::variant<Alu, Jmp, Call, Exit, Load, Store, LoadImm64>;
+using Instruction = std::variant<Alu, Jmp, Gotol, Call, Exit, Load, Store, LoadImm64>;
 using Program = std::vector<Instruction>;
 
 // 2 for LoadImm64, 1 for the rest.

@@ -53,7 +53,7 @@ struct OpcodeInfo {
     InsnClass cls;
     Source source;
     std::uint8_t fields;  // Field bits
-    bool jump;            // ja or a conditional jump: control goes to pc + 1 + offset
+    bool jump;            // ja, gotol or a conditional jump: to pc + 1 + offset (gotol: pc + 1 + imm)
     bool wide;            // occupies two slots (lddw)
     bool call;
     bool exit;
