@@ -585,10 +585,7 @@ void Generator::tree(const std::vector<std::uint32_t>& keys, std::size_t lo, std
 void Generator::agentGuard(const AgentPattern& p, std::uint32_t word, Asm::Label skip) {
     std::vector<std::uint32_t> agents = agentsOf(p);
     asm_.load(0, kCtx, static_cast<std::int16_t>(8 * word));
-    if (agents.empty()) {
-        asm_.jump(skip);  // INVARIANT: never reached, the caller drops such rules
-        return;
-    }
+    // INVARIANT: `agents` is not empty (rule() gives such rules no code).
     if (agents.size() > 8) {
         asm_.mov(2, Reg{0});
         asm_.mov(1, static_cast<std::int64_t>(kConstSetTag | constSet({agents.begin(), agents.end()})));
@@ -609,22 +606,14 @@ void Generator::rule(const RuleRef& r, Action action, std::optional<std::uint32_
     action_ = action;
     tool_ = nullptr;
     if (key && action == Action::Tool) tool_ = &std::next(model_.tools.begin(), *key)->second;
-    Asm::Label skip = asm_.label();
     const bool keyedBySubject = key && !targeted(action);
-    if (b.subject && b.subject->kind != AgentPattern::Kind::Any && !keyedBySubject) {
-        if (agentsOf(*b.subject).empty()) return;
-        agentGuard(*b.subject, 2, skip);
-    }
-    if (action == Action::Send && b.recipient && b.recipient->kind != AgentPattern::Kind::Any) {
-        if (agentsOf(*b.recipient).empty()) {
-            // Names no declared agent: no request can match; emit nothing (the skip label stays unused).
-            if (!asm_.used(skip)) return;
-            asm_.jump(skip);
-            asm_.bind(skip);
-            return;
-        }
-        agentGuard(*b.recipient, 3, skip);
-    }
+    const bool subjectGuard = b.subject && b.subject->kind != AgentPattern::Kind::Any && !keyedBySubject;
+    const bool recipientGuard = action == Action::Send && b.recipient && b.recipient->kind != AgentPattern::Kind::Any;
+    // A subject or recipient that names no declared agent matches no request: the rule has no code.
+    if ((subjectGuard && agentsOf(*b.subject).empty()) || (recipientGuard && agentsOf(*b.recipient).empty())) return;
+    Asm::Label skip = asm_.label();
+    if (subjectGuard) agentGuard(*b.subject, 2, skip);
+    if (recipientGuard) agentGuard(*b.recipient, 3, skip);
     if (range) {
         asm_.load(0, kCtx, 8);
         asm_.jump(Cond::Lt, 0, Imm{static_cast<std::int32_t>(range->first)}, skip);
@@ -748,7 +737,6 @@ Val Generator::operand(const Expr& e) {
         case Expr::Kind::Quantity: v.value = quantityValue(e); return v;
         case Expr::Kind::Path: return resolve(e.path);
         case Expr::Kind::Set: {
-            const bool labels = e.type == TypeKind::LabelSet;
             std::vector<policy::DynamicSet::Element> elements;
             bool dynamic = false;
             for (const auto& k : e.kids) {
@@ -761,7 +749,6 @@ Val Generator::operand(const Expr& e) {
                     elements.push_back({false, static_cast<std::uint32_t>(x.value)});
                 }
             }
-            (void)labels;
             if (!dynamic) {
                 std::vector<std::uint64_t> items;
                 for (const auto& el : elements) items.push_back(el.value);
