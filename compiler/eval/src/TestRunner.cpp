@@ -1,6 +1,8 @@
 // Test blocks to requests, decisions compared with expectations, and which rules the tests exercised.
 #include "omega/eval/TestRunner.h"
 
+#include "omega/eval/Runtime.h"
+
 namespace omega::eval {
 
 using namespace omega::ast;
@@ -62,7 +64,7 @@ std::string describe(const Obligations& o) {
 }  // namespace
 
 TestReport runTests(const Evaluator& ev, const std::vector<Module>& modules, const std::vector<bool>& isRoot,
-                    const source::SourceManager& sm) {
+                    const source::SourceManager& sm, const policy::Engine* bytecode) {
     TestReport report;
     for (std::size_t m = 0; m < modules.size(); ++m) {
         if (!isRoot[m]) continue;
@@ -75,8 +77,15 @@ TestReport runTests(const Evaluator& ev, const std::vector<Module>& modules, con
             TestResult result;
             result.test = test;
             result.file = sm.file(modules[m].file).path;
-            result.decision = ev.decide(requestOf(ev, *test));
+            const Request request = requestOf(ev, *test);
+            result.decision = ev.decide(request);
             const Decision& d = result.decision;
+            std::string disagreement;
+            if (bytecode) {
+                const policy::Decision b = bytecode->decide(toPolicy(request));
+                disagreement = compareDecisions(d, b, bytecode->image());
+                while (!disagreement.empty() && disagreement.back() == '\n') disagreement.pop_back();
+            }
             for (const RuleInfo* r : d.rules) report.covered.insert(r->id);
             result.passed = expect && d.allow == expect->allow;
             if (!result.passed) {
@@ -86,6 +95,10 @@ TestReport runTests(const Evaluator& ev, const std::vector<Module>& modules, con
                 result.passed = false;
                 result.failure =
                     "expected obligations " + describe(expected(*expect)) + ", got " + describe(d.obligations);
+            }
+            if (!disagreement.empty()) {
+                result.passed = false;
+                result.failure = "the bytecode decides differently from the reference evaluator: " + disagreement;
             }
             report.results.push_back(std::move(result));
         }

@@ -1,10 +1,17 @@
 // omegac: the Omega policy compiler driver. Parses arguments, runs the library stages, prints diagnostics and
 // returns an exit code CI can rely on: 0 clean, 1 policy errors (or findings), 2 usage or I/O problems.
 #include "omega/ast/Printer.h"
+#include "omega/bundle/Signing.h"
+#include "omega/codegen/CodeGen.h"
 #include "omega/eval/Evaluator.h"
 #include "omega/eval/Json.h"
 #include "omega/eval/TestRunner.h"
+#include "omega/isa/Disassembler.h"
+#include "omega/isa/Instruction.h"
 #include "omega/parse/Parser.h"
+#include "omega/policy/Json.h"
+#include "omega/policy/Load.h"
+#include "omega/policy/Serialize.h"
 #include "omega/sema/Sema.h"
 #include "omega/source/Diagnostic.h"
 
@@ -90,6 +97,190 @@ std::optional<std::string> readInput(const std::string& path, std::string& error
     return parse::readFile(path, 64u << 20, error);
 }
 
+bool writeAtomically(const std::string& path, const std::string& text, std::string& error);
+
+// The requests of a document: one JSON object, or one per non-empty line.
+std::vector<std::string> splitRequests(const std::string& text) {
+    std::vector<std::string> requests;
+    std::string trimmed = text;
+    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.pop_back();
+    if (trimmed.find('\n') == std::string::npos) {
+        requests.push_back(trimmed);
+    } else {
+        std::istringstream lines(text);
+        for (std::string line; std::getline(lines, line);)
+            if (line.find_first_not_of(" \t\r") != std::string::npos) requests.push_back(line);
+    }
+    return requests;
+}
+
+std::optional<std::vector<std::uint8_t>> readBytes(const std::string& path, std::string& error) {
+    auto text = readInput(path, error);
+    if (!text) return std::nullopt;
+    return std::vector<std::uint8_t>(text->begin(), text->end());
+}
+
+// Compiles a checked program to a verified image; prints the reason and returns nothing when it cannot.
+std::optional<policy::Image> compileImage(const Checked& c) {
+    policy::Image image;
+    std::string error;
+    codegen::Options options;
+    options.compilerVersion = std::string("omegac ") + OMEGA_VERSION;
+    if (!codegen::generate(c.loaded.program.modules, c.model, c.sm, options, image, error)) {
+        std::cerr << "omegac: error: " << error << '\n';
+        return std::nullopt;
+    }
+    if (auto invalid = policy::validate(image)) {
+        std::cerr << "omegac: internal error: the image is invalid: " << invalid->message << '\n';
+        return std::nullopt;
+    }
+    return image;
+}
+
+std::optional<std::vector<bundle::PublicKey>> loadTrusted(const std::vector<std::string>& paths) {
+    std::vector<bundle::PublicKey> keys;
+    for (const std::string& path : paths) {
+        std::string error;
+        auto pem = parse::readFile(path, 1u << 20, error);
+        if (!pem) {
+            std::cerr << "omegac: error: cannot read `" << path << "`: " << error << '\n';
+            return std::nullopt;
+        }
+        auto key = bundle::loadPublicKey(*pem);
+        if (!key) {
+            std::cerr << "omegac: error: `" << path << "`: " << key.error() << '\n';
+            return std::nullopt;
+        }
+        keys.push_back(*key);
+    }
+    return keys;
+}
+
+// Reads, checks and loads a bundle; prints the reason and returns nothing when it is rejected.
+std::optional<policy::Loaded> loadBundle(const std::string& path, const std::vector<std::string>& trustPaths) {
+    std::string error;
+    auto bytes = readBytes(path, error);
+    if (!bytes) {
+        std::cerr << "omegac: error: cannot read `" << path << "`: " << error << '\n';
+        return std::nullopt;
+    }
+    policy::LoadOptions options;
+    auto trusted = loadTrusted(trustPaths);
+    if (!trusted) return std::nullopt;
+    options.trusted = std::move(*trusted);
+    auto loaded = policy::load(*bytes, options);
+    if (!loaded) {
+        std::cerr << "omegac: error: `" << path << "` is rejected: " << loaded.error() << '\n';
+        return std::nullopt;
+    }
+    return std::move(loaded).value();
+}
+
+int runCompile(const std::vector<std::string>& files, const CommonOptions& o, const std::string& output,
+               const std::vector<std::string>& keys, bool quiet) {
+    auto c = loadChecked(files, o);
+    if (c->status != kOk) return c->status;
+    auto image = compileImage(*c);
+    if (!image) return kErrors;
+    const std::size_t rules = image->rules.size(), slots = image->code.size();
+    const policy::CostBound bound = image->bound;
+    auto encoded = bundle::encode(policy::toSections(*image));
+    if (!encoded) {
+        std::cerr << "omegac: internal error: " << encoded.error() << '\n';
+        return kUsage;
+    }
+    std::vector<std::uint8_t> bytes = std::move(encoded).value();
+    for (const std::string& keyPath : keys) {
+        std::string error;
+        auto pem = parse::readFile(keyPath, 1u << 20, error);
+        if (!pem) {
+            std::cerr << "omegac: error: cannot read `" << keyPath << "`: " << error << '\n';
+            return kUsage;
+        }
+        auto signedBytes = bundle::sign(bytes, *pem);
+        if (!signedBytes) {
+            std::cerr << "omegac: error: cannot sign with `" << keyPath << "`: " << signedBytes.error() << '\n';
+            return kUsage;
+        }
+        bytes = std::move(signedBytes).value();
+    }
+    // What is written is what a monitor loads: check it the way the monitor will before it leaves the compiler.
+    auto loaded = policy::load(bytes, {});
+    if (!loaded) {
+        std::cerr << "omegac: internal error: the bundle does not load: " << loaded.error() << '\n';
+        return kUsage;
+    }
+    std::string error;
+    if (!writeAtomically(output, std::string(bytes.begin(), bytes.end()), error)) {
+        std::cerr << "omegac: error: cannot write `" << output << "`: " << error << '\n';
+        return kUsage;
+    }
+    if (!quiet) {
+        std::cout << "compiled " << rules << (rules == 1 ? " rule" : " rules") << " into " << slots
+                  << " instruction slots; worst case " << bound.instructions << " instructions, cost " << bound.cost
+                  << "\nwrote " << output << ": " << bytes.size() << " bytes, " << keys.size()
+                  << (keys.size() == 1 ? " signature" : " signatures")
+                  << "\nmeasurement sha384:" << loaded->measurement.hex() << '\n';
+    }
+    return kOk;
+}
+
+int runHash(const std::string& path) {
+    std::string error;
+    auto bytes = readBytes(path, error);
+    if (!bytes) {
+        std::cerr << "omegac: error: cannot read `" << path << "`: " << error << '\n';
+        return kUsage;
+    }
+    auto decoded = bundle::decode(*bytes);
+    if (!decoded) {
+        std::cerr << "omegac: error: `" << path << "` is not a valid bundle: " << decoded.error() << '\n';
+        return kErrors;
+    }
+    std::cout << "sha384:" << bundle::measure(*decoded).hex() << '\n';
+    return kOk;
+}
+
+// The listing of a bundle's program, each `match` call named by its rule, each section's start marked.
+int runDisasm(const std::string& path) {
+    auto loaded = loadBundle(path, {});
+    if (!loaded) return kErrors;
+    const policy::Image& image = loaded->engine.image();
+    std::cout << "; bundle " << path << "\n; measurement sha384:" << loaded->measurement.hex() << "\n; compiler "
+              << image.compilerVersion << "\n; " << image.rules.size() << " rules, " << image.code.size()
+              << " slots, worst case " << image.bound.instructions << " instructions (cost " << image.bound.cost
+              << "), context " << image.layout().words() << " words\n";
+    auto lines = isa::listing(image.code);
+    // r1 and r3 constants as the code generator sets them just before a call.
+    std::int64_t r1 = -1;  // -1: not a known constant
+    static const char* const kHelperNames[] = {"",       "match",    "set_has", "set_cmp",   "glob",
+                                               "prefix", "label_le", "taint",   "rate_count"};
+    for (auto& line : lines) {
+        if (!line.valid) continue;
+        auto insn = isa::unmarshalAt(image.code, line.pc);
+        if (!insn) continue;
+        if (const auto* alu = std::get_if<isa::Alu>(&insn.value());
+            alu && alu->op == isa::AluOp::Mov && alu->dst.index == 1) {
+            const auto* imm = std::get_if<isa::Imm>(&alu->src);
+            r1 = imm ? imm->value : -1;
+        } else if (const auto* call = std::get_if<isa::Call>(&insn.value())) {
+            if (call->helper == 1 && r1 >= 0 && static_cast<std::size_t>(r1) < image.rules.size()) {
+                const policy::Rule& rule = image.rules[static_cast<std::size_t>(r1)];
+                static const char* const kinds[] = {"permit", "forbid", "obligation"};
+                line.comment = "match " + image.strings[rule.id] + " (" + kinds[static_cast<int>(rule.kind)] + ", " +
+                               image.strings[rule.principal] + ")";
+            } else if (call->helper >= 1 && call->helper <= 8) {
+                line.comment = kHelperNames[call->helper];
+            }
+            r1 = -1;
+        } else if (const auto* ld = std::get_if<isa::Load>(&insn.value()); ld && ld->dst.index == 1) {
+            r1 = -1;
+        }
+    }
+    std::cout << isa::formatListing(lines);
+    return kOk;
+}
+
 // Decides each request of a JSON document, or of a stream of JSON lines, with the reference evaluator.
 int runEval(const std::vector<std::string>& files, const CommonOptions& o, const std::string& requestPath) {
     auto c = loadChecked(files, o);
@@ -101,19 +292,8 @@ int runEval(const std::vector<std::string>& files, const CommonOptions& o, const
         return kUsage;
     }
     eval::Evaluator ev(c->loaded.program.modules, c->model);
-    // A document that starts with `{` and parses whole is one request; otherwise each non-empty line is one.
-    std::vector<std::string> requests;
-    std::string trimmed = *text;
-    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.pop_back();
-    if (trimmed.find('\n') == std::string::npos) {
-        requests.push_back(trimmed);
-    } else {
-        std::istringstream lines(*text);
-        for (std::string line; std::getline(lines, line);)
-            if (line.find_first_not_of(" \t\r") != std::string::npos) requests.push_back(line);
-    }
     int status = kOk;
-    for (const std::string& r : requests) {
+    for (const std::string& r : splitRequests(*text)) {
         eval::State state;
         std::string why;
         auto request = eval::requestFromJson(r, c->model, state, why);
@@ -128,12 +308,59 @@ int runEval(const std::vector<std::string>& files, const CommonOptions& o, const
     return status;
 }
 
-// Runs the test blocks of the root modules and reports each, rule coverage, and a summary line.
-int runTest(const std::vector<std::string>& files, const CommonOptions& o, bool verbose) {
+// Decides requests with a compiled bundle: the runtime's decoder, interner, bytecode and combiner.
+int runEvalBundle(const std::string& bundlePath, const std::vector<std::string>& trust,
+                  const std::string& requestPath) {
+    auto loaded = loadBundle(bundlePath, trust);
+    if (!loaded) return kErrors;
+    std::string error;
+    auto text = readInput(requestPath, error);
+    if (!text) {
+        std::cerr << "omegac: error: cannot read `" << requestPath << "`: " << error << '\n';
+        return kUsage;
+    }
+    const policy::Engine& engine = loaded->engine;
+    policy::Interned interned;
+    policy::Scratch scratch;
+    policy::Decision decision;
+    policy::Request request;
+    int status = kOk;
+    for (const std::string& r : splitRequests(*text)) {
+        std::string why;
+        if (!policy::decodeRequest(r, engine.image(), request, why) || !engine.intern(request, interned, why)) {
+            std::cout << policy::errorDecisionJson(why) << '\n';
+            status = kErrors;
+            continue;
+        }
+        engine.decide(interned, scratch, decision);
+        std::cout << policy::decisionToJson(decision, engine.image()) << '\n';
+    }
+    return status;
+}
+
+// Runs the test blocks of the root modules against the compiled program (cross-checked with the reference
+// evaluator) and reports each, rule coverage, and a summary line.
+int runTest(const std::vector<std::string>& files, const CommonOptions& o, bool verbose,
+            const std::string& bundlePath) {
     auto c = loadChecked(files, o);
     if (c->status != kOk) return c->status;
     eval::Evaluator ev(c->loaded.program.modules, c->model);
-    eval::TestReport report = eval::runTests(ev, c->loaded.program.modules, c->loaded.program.isRoot, c->sm);
+    std::optional<policy::Engine> engine;
+    if (!bundlePath.empty()) {
+        auto loaded = loadBundle(bundlePath, {});
+        if (!loaded) return kErrors;
+        engine.emplace(std::move(loaded->engine));
+    } else {
+        auto image = compileImage(*c);
+        if (!image) return kErrors;
+        auto made = policy::Engine::make(std::move(*image));
+        if (!made) {
+            std::cerr << "omegac: internal error: " << made.error() << '\n';
+            return kUsage;
+        }
+        engine.emplace(std::move(made).value());
+    }
+    eval::TestReport report = eval::runTests(ev, c->loaded.program.modules, c->loaded.program.isRoot, c->sm, &*engine);
     for (const eval::TestResult& r : report.results) {
         if (r.passed && !verbose) continue;
         std::cout << (r.passed ? "PASS " : "FAIL ") << r.file << ':' << r.test->span.begin.line << ": \""
@@ -290,10 +517,39 @@ int main(int argc, char** argv) {
     addCommon(*fmt, common);
     fmt->footer("Exit status: 0 formatted, 1 unformatted (--check) or syntax errors, 2 usage or I/O problems.");
 
+    std::string output;
+    std::vector<std::string> signKeys;
+    bool compileQuiet = false;
+    CLI::App* compileCmd =
+        app.add_subcommand("compile", "Compile policy sources to a verified, optionally signed bundle");
+    compileCmd->add_option("files", files, "Policy sources (.omega); compiled together as one program")->required();
+    compileCmd->add_option("-o,--output", output, "The bundle to write (.omb)")->required();
+    compileCmd->add_option("--sign", signKeys, "Sign with this private key (PEM: Ed25519 or ECDSA P-384; repeatable)");
+    compileCmd->add_flag("-q,--quiet", compileQuiet, "Print nothing on success");
+    addCommon(*compileCmd, common);
+    compileCmd->footer(
+        "Prints the rule count, the program's worst-case cost and the bundle's measurement.\n"
+        "Exit status: 0 written, 1 policy errors, 2 usage or I/O problems.");
+
+    std::string bundlePath;
+    CLI::App* hashCmd = app.add_subcommand("hash", "Print a bundle's measurement (SHA-384, docs/bundle.md)");
+    hashCmd->add_option("bundle", bundlePath, "The bundle (.omb)")->required();
+    hashCmd->footer("Exit status: 0 printed, 1 not a valid bundle, 2 usage or I/O problems.");
+
+    CLI::App* disasmCmd = app.add_subcommand("disasm", "List a bundle's bytecode with the rule each match reports");
+    disasmCmd->add_option("bundle", bundlePath, "The bundle (.omb)")->required();
+    disasmCmd->footer("Exit status: 0 listed, 1 the bundle is rejected, 2 usage or I/O problems.");
+
     std::string requestPath;
-    CLI::App* evalCmd =
-        app.add_subcommand("eval", "Decide requests (JSON) against policy sources with the reference evaluator");
-    evalCmd->add_option("files", files, "Policy sources (.omega)")->required();
+    std::vector<std::string> trustKeys;
+    CLI::App* evalCmd = app.add_subcommand(
+        "eval", "Decide requests (JSON) with the reference evaluator over sources, or with a compiled bundle");
+    auto* evalFiles = evalCmd->add_option("files", files, "Policy sources (.omega)");
+    auto* evalBundle =
+        evalCmd->add_option("-b,--bundle", bundlePath, "Decide with this compiled bundle instead of sources");
+    evalFiles->excludes(evalBundle);
+    evalCmd->add_option("--trust", trustKeys, "With --bundle: require a signature by this public key (PEM; repeatable)")
+        ->needs(evalBundle);
     evalCmd
         ->add_option("-r,--request", requestPath,
                      "Request JSON file, or - for standard input; one document or one "
@@ -309,8 +565,13 @@ int main(int argc, char** argv) {
     CLI::App* testCmd = app.add_subcommand("test", "Run the test blocks of policy sources and report rule coverage");
     testCmd->add_option("files", files, "Policy sources (.omega); their imports' tests are not run")->required();
     testCmd->add_flag("-v,--verbose", verbose, "List passing tests and the rules no test decided");
+    testCmd->add_option("-b,--bundle", bundlePath,
+                        "Run the tests against this compiled bundle instead of compiling the sources");
     addCommon(*testCmd, common);
-    testCmd->footer("Exit status: 0 all tests pass, 1 a test fails or the policy has errors, 2 usage or I/O problems.");
+    testCmd->footer(
+        "Each test is decided by the compiled bytecode and by the reference evaluator; a test fails if either\n"
+        "misses its expectation or they disagree.\n"
+        "Exit status: 0 all tests pass, 1 a test fails or the policy has errors, 2 usage or I/O problems.");
 
     try {
         app.parse(argc, argv);
@@ -328,8 +589,18 @@ int main(int argc, char** argv) {
     try {
         if (*check) return runCheck(files, common, werror, quiet);
         if (*fmt) return runFmt(files, common, fmtCheck, fmtWrite);
-        if (*evalCmd) return runEval(files, common, requestPath);
-        if (*testCmd) return runTest(files, common, verbose);
+        if (*compileCmd) return runCompile(files, common, output, signKeys, compileQuiet);
+        if (*hashCmd) return runHash(bundlePath);
+        if (*disasmCmd) return runDisasm(bundlePath);
+        if (*evalCmd) {
+            if (!bundlePath.empty()) return runEvalBundle(bundlePath, trustKeys, requestPath);
+            if (files.empty()) {
+                std::cerr << "omegac eval: error: give policy sources or --bundle\n";
+                return kUsage;
+            }
+            return runEval(files, common, requestPath);
+        }
+        if (*testCmd) return runTest(files, common, verbose, bundlePath);
     } catch (const std::exception& e) {
         std::cerr << "omegac: internal error: " << e.what() << '\n';
         return kUsage;

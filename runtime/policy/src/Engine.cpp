@@ -2,6 +2,7 @@
 #include "omega/policy/Engine.h"
 
 #include "omega/policy/Glob.h"
+#include "omega/policy/Serialize.h"
 #include "omega/vm/Helpers.h"
 #include "omega/vm/Interpreter.h"
 
@@ -189,6 +190,7 @@ Engine::Engine(Image image, vm::Verified verified) : image_(std::move(image)), v
 }
 
 Result<Engine> Engine::make(Image image) {
+    if (auto invalid = validate(image)) return *invalid;
     vm::Limits limits;
     limits.contextWords = image.layout().words();
     limits.rules = static_cast<std::uint32_t>(image.rules.size());

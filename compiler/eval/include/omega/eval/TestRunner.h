@@ -2,6 +2,7 @@
 #pragma once
 
 #include "omega/eval/Evaluator.h"
+#include "omega/policy/Engine.h"
 
 #include <set>
 #include <string>
@@ -27,7 +28,9 @@ struct TestReport {
 // The request a test block describes (language.md section 7).
 Request requestOf(const Evaluator& ev, const ast::TestBlock& test);
 
+// With `bytecode`, every test is also decided by the compiled program; a decision that differs from the reference
+// evaluator's fails the test (and names what differs).
 TestReport runTests(const Evaluator& ev, const std::vector<ast::Module>& modules, const std::vector<bool>& isRoot,
-                    const source::SourceManager& sm);
+                    const source::SourceManager& sm, const policy::Engine* bytecode = nullptr);
 
 }  // namespace omega::eval
