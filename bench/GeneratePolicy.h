@@ -1,13 +1,14 @@
 // A generator of large, realistic, valid policies for benchmarks: a module with `rules` rules over a few hundred
-// tools, agents and data resources, mixing every action, conditions, limits and obligations.
+// tools, agents and data resources, mixing every action, conditions, limits and obligations. By default the
+// declarations are fixed (200 tools, 50 agents, 50 data resources), so more rules means more rules per target;
+// scaledPolicy() grows the declarations with the rules instead, keeping about eight rules per tool.
 #pragma once
 
 #include <string>
 
 namespace omega::bench {
 
-inline std::string generatePolicy(int rules) {
-    const int tools = 200, agents = 50, data = 50;
+inline std::string generatePolicy(int rules, int tools = 200, int agents = 50, int data = 50) {
     std::string s;
     s.reserve(static_cast<std::size_t>(rules) * 120 + 40000);
     s += "policy generated version 1 by principal \"tenant:bench\";\n";
@@ -62,6 +63,12 @@ inline std::string generatePolicy(int rules) {
         }
     }
     return s;
+}
+
+// Rules spread so that each tool has one block of 8 rules and each agent and data resource a constant share.
+inline std::string scaledPolicy(int rules) {
+    auto atLeast = [](int n, int floor) { return n < floor ? floor : n; };
+    return generatePolicy(rules, atLeast(rules / 8, 2), atLeast(rules / 16, 4), atLeast(rules / 16, 2));
 }
 
 }  // namespace omega::bench

@@ -9,7 +9,9 @@ namespace {
 
 constexpr std::size_t kUnbound = std::numeric_limits<std::size_t>::max();
 
-isa::Cond inverse(isa::Cond c) {
+}  // namespace
+
+isa::Cond Asm::inverse(isa::Cond c) {
     using C = isa::Cond;
     switch (c) {
         case C::Eq: return C::Ne;
@@ -26,8 +28,6 @@ isa::Cond inverse(isa::Cond c) {
     }
     return c;
 }
-
-}  // namespace
 
 Asm::Label Asm::label() {
     bound_.push_back(kUnbound);

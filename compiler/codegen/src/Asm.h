@@ -38,6 +38,8 @@ public:
     void exit() { emit(isa::Exit{}); }
 
     std::size_t size() const { return items_.size(); }
+    // The condition that holds exactly when `c` does not. INVARIANT: not Set (jset has no inverse).
+    static isa::Cond inverse(isa::Cond c);
 
     // Resolves labels into offsets; false with `error` set on an unbound label or a program too large to address.
     bool finish(isa::Program& out, std::string& error) const;

@@ -137,7 +137,7 @@ private:
     void program();
     void section(Action action, const std::vector<RuleRef>& rules);
     void tree(const std::vector<std::uint32_t>& keys, std::size_t lo, std::size_t hi, Asm::Label common,
-              const std::map<std::uint32_t, std::vector<const RuleRef*>>& blocks, Action action, bool last);
+              const std::vector<Asm::Label>& blocks);
     void rule(const RuleRef& r, Action action, std::optional<std::uint32_t> key,
               std::optional<std::pair<std::uint32_t, std::uint32_t>> range);
     void agentGuard(const AgentPattern& p, std::uint32_t word, Asm::Label skip);
@@ -146,6 +146,9 @@ private:
     void tri(const Expr& e);  // r0 := 0, 1 or 2
     void junction(const Expr& e);
     void compare(const Expr& e);
+    void compareBranch(const Expr& e, Asm::Label no, Asm::Label unknown);
+    void branch(const Expr& e, Asm::Label no, Asm::Label unknown);
+    void condition(const Expr& e, Asm::Label skip, bool permit);
     void compareBools(const Expr& e);
     void inGroup(const Expr& lhs, const sema::GroupInfo& g);
     void inKernels(const Expr& lhs, const sema::KernelSetInfo& k);
@@ -557,29 +560,39 @@ void Generator::section(Action action, const std::vector<RuleRef>& rules) {
     Asm::Label commonLabel = asm_.label();
     if (!blocks.empty()) {
         std::vector<std::uint32_t> keys;
-        for (const auto& [k, _] : blocks) keys.push_back(k);
+        std::vector<Asm::Label> labels;
+        for (const auto& [k, _] : blocks) {
+            keys.push_back(k);
+            labels.push_back(asm_.label());
+        }
         asm_.load(0, kCtx, static_cast<std::int16_t>(targeted(action) ? 8 : 16));
-        tree(keys, 0, keys.size() - 1, commonLabel, blocks, action, true);
+        tree(keys, 0, keys.size() - 1, commonLabel, labels);
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            asm_.bind(labels[i]);
+            for (const RuleRef* r : blocks.at(keys[i])) rule(*r, action, keys[i], std::nullopt);
+            asm_.jump(commonLabel);  // dropped after the last block, which falls into the common rules
+        }
     }
     asm_.bind(commonLabel);
     for (const Common& c : common) rule(*c.rule, action, std::nullopt, c.range);
 }
 
-// Keys [lo, hi] of the sorted `keys`, r0 holding the dispatch word. Every path ends by going to `common`.
+// Keys [lo, hi] of the sorted `keys`, r0 holding the dispatch word: a binary search that ends in a jump to the
+// key's block, or to `common` for a key without one. The tree's code is contiguous (the blocks follow it), so a
+// search touches a few cache lines even when the program is megabytes long.
 void Generator::tree(const std::vector<std::uint32_t>& keys, std::size_t lo, std::size_t hi, Asm::Label common,
-                     const std::map<std::uint32_t, std::vector<const RuleRef*>>& blocks, Action action, bool last) {
+                     const std::vector<Asm::Label>& blocks) {
     if (lo == hi) {
-        asm_.jump(Cond::Ne, 0, Imm{static_cast<std::int32_t>(keys[lo])}, common);
-        for (const RuleRef* r : blocks.at(keys[lo])) rule(*r, action, keys[lo], std::nullopt);
-        if (!last) asm_.jump(common);
+        asm_.jump(Cond::Eq, 0, Imm{static_cast<std::int32_t>(keys[lo])}, blocks[lo]);
+        asm_.jump(common);
         return;
     }
     const std::size_t mid = lo + (hi - lo) / 2;
     Asm::Label right = asm_.label();
     asm_.jump(Cond::Gt, 0, Imm{static_cast<std::int32_t>(keys[mid])}, right);
-    tree(keys, lo, mid, common, blocks, action, false);
+    tree(keys, lo, mid, common, blocks);
     asm_.bind(right);
-    tree(keys, mid + 1, hi, common, blocks, action, last);
+    tree(keys, mid + 1, hi, common, blocks);
 }
 
 void Generator::agentGuard(const AgentPattern& p, std::uint32_t word, Asm::Label skip) {
@@ -619,16 +632,15 @@ void Generator::rule(const RuleRef& r, Action action, std::optional<std::uint32_
         asm_.jump(Cond::Lt, 0, Imm{static_cast<std::int32_t>(range->first)}, skip);
         asm_.jump(Cond::Gt, 0, Imm{static_cast<std::int32_t>(range->second)}, skip);
     }
-    if (b.condition) {
-        tri(*b.condition);
-        if (r.kind == policy::Rule::Kind::Permit) {
-            asm_.jump(Cond::Ne, 0, Imm{2}, skip);
-        } else {
-            asm_.jump(Cond::Eq, 0, Imm{0}, skip);
-        }
-        asm_.mov(2, Reg{0});
-    } else {
+    if (!b.condition) {
         asm_.mov(2, 2);
+    } else if (r.kind == policy::Rule::Kind::Permit) {
+        condition(*b.condition, skip, true);
+        asm_.mov(2, 2);
+    } else {
+        asm_.mov(9, 2);
+        condition(*b.condition, skip, false);
+        asm_.mov(2, Reg{9});
     }
     asm_.mov(1, static_cast<std::int64_t>(r.index));
     asm_.call(vm::kMatch);
@@ -958,33 +970,95 @@ void Generator::inKernels(const Expr& lhs, const sema::KernelSetInfo& k) {
     kernelPart(operand(lhs), lhs.type == TypeKind::Hash, k);
 }
 
+// A comparison as a value: r0 := 2, 0 or 1.
 void Generator::compare(const Expr& e) {
-    const Expr& lhs = *e.kids[0];
     const Expr& rhs = *e.kids[1];
     if (e.op == BinOp::In && rhs.kind == Expr::Kind::Path && rhs.path.size() == 1) {
         const std::string& name = rhs.path[0].text;
-        if (auto k = model_.kernels.find(name); k != model_.kernels.end()) return inKernels(lhs, k->second);
-        if (auto g = model_.groups.find(name); g != model_.groups.end()) return inGroup(lhs, g->second);
+        if (auto k = model_.kernels.find(name); k != model_.kernels.end()) return inKernels(*e.kids[0], k->second);
+        if (auto g = model_.groups.find(name); g != model_.groups.end()) return inGroup(*e.kids[0], g->second);
     }
-    if (isBoolExpr(lhs) || isBoolExpr(rhs)) return compareBools(e);
-    Val a = operand(lhs);
-    Val b = operand(rhs);
-    if (a.kind == Val::Kind::Absent || b.kind == Val::Kind::Absent) {
+    if (isBoolExpr(*e.kids[0]) || isBoolExpr(rhs)) return compareBools(e);
+    if (operand(*e.kids[0]).kind == Val::Kind::Absent || operand(rhs).kind == Val::Kind::Absent) {
         asm_.mov(0, 1);
         return;
     }
-    Asm::Label unknown = asm_.label(), end = asm_.label();
+    Asm::Label no = asm_.label(), unknown = asm_.label(), end = asm_.label();
+    compareBranch(e, no, unknown);
+    asm_.mov(0, 2);
+    if (asm_.used(no) || asm_.used(unknown)) asm_.jump(end);
+    if (asm_.used(no)) {
+        asm_.bind(no);
+        asm_.mov(0, 0);
+        if (asm_.used(unknown)) asm_.jump(end);
+    }
+    if (asm_.used(unknown)) {
+        asm_.bind(unknown);
+        asm_.mov(0, 1);
+    }
+    asm_.bind(end);
+}
+
+// Falls through when the condition is true; jumps to `no` when it is false and to `unknown` when it is unknown.
+void Generator::branch(const Expr& e, Asm::Label no, Asm::Label unknown) {
+    const bool simpleCompare =
+        e.kind == Expr::Kind::Binary && e.op != BinOp::And && e.op != BinOp::Or && !isBoolExpr(*e.kids[0]) &&
+        !isBoolExpr(*e.kids[1]) &&
+        !(e.op == BinOp::In && e.kids[1]->kind == Expr::Kind::Path && e.kids[1]->path.size() == 1 &&
+          (model_.kernels.count(e.kids[1]->path[0].text) || model_.groups.count(e.kids[1]->path[0].text))) &&
+        operand(*e.kids[0]).kind != Val::Kind::Absent && operand(*e.kids[1]).kind != Val::Kind::Absent;
+    if (simpleCompare) return compareBranch(e, no, unknown);
+    if (e.kind == Expr::Kind::Path) {
+        Val v = resolve(e.path);
+        if (v.kind != Val::Kind::Absent) {
+            load(v, 0, unknown);
+            asm_.jump(Cond::Eq, 0, Imm{0}, no);
+            return;
+        }
+    }
+    tri(e);
+    asm_.jump(Cond::Eq, 0, Imm{0}, no);
+    asm_.jump(Cond::Ne, 0, Imm{2}, unknown);
+}
+
+// A rule's condition as control flow. A permit matches only when it is true, so false and unknown both skip it; a
+// forbid or obligation rule matches when it is true (r9 = 2) or unknown (r9 = 1), so an unknown conjunct lowers r9
+// and evaluation goes on: a later false conjunct still skips (Kleene `and`).
+void Generator::condition(const Expr& e, Asm::Label skip, bool permit) {
+    if (e.kind == Expr::Kind::Binary && e.op == BinOp::And) {
+        for (const auto& k : e.kids) condition(*k, skip, permit);
+        return;
+    }
+    if (permit) {
+        branch(e, skip, skip);
+        return;
+    }
+    Asm::Label unknown = asm_.label(), next = asm_.label();
+    branch(e, skip, unknown);
+    if (asm_.used(unknown)) {
+        asm_.jump(next);
+        asm_.bind(unknown);
+        asm_.mov(9, 1);
+    }
+    asm_.bind(next);
+}
+
+// The comparison `e` as control flow (see branch()). INVARIANT: no operand is Absent, and it is not a kernel-set
+// or group membership nor a comparison of conditions (compare() and branch() route those elsewhere).
+void Generator::compareBranch(const Expr& e, Asm::Label no, Asm::Label unknown) {
+    const Expr& lhs = *e.kids[0];
+    const Expr& rhs = *e.kids[1];
+    Val a = operand(lhs);
+    Val b = operand(rhs);
     // A helper that answers 0 or 1 from (r1, r2[, r3 = op]); `invert` for `!=`.
     auto helper = [&](std::int32_t id, const Val& x, const Val& y, std::optional<std::int32_t> op, bool invert) {
         load(x, 1, unknown);
         load(y, 2, unknown);
         if (op) asm_.mov(3, *op);
         asm_.call(id);
-        if (invert) asm_.alu(AluOp::Xor, 0, 1);
-        asm_.alu(AluOp::Lsh, 0, 1);
-        unknownTail(unknown, end);
+        asm_.jump(invert ? Cond::Ne : Cond::Eq, 0, Imm{0}, no);
     };
-    // A jump compare of r1 with the right operand: 2 when `cond` holds, else 0.
+    // Falls through when `cond` holds between the left operand (r1) and the right one.
     auto jumpCompare = [&](Cond cond) {
         load(a, 1, unknown);
         isa::Operand right = Reg{2};
@@ -993,10 +1067,7 @@ void Generator::compare(const Expr& e) {
         } else {
             load(b, 2, unknown);
         }
-        asm_.mov(0, 2);
-        asm_.jump(cond, 1, right, end);
-        asm_.mov(0, 0);
-        unknownTail(unknown, end);
+        asm_.jump(Asm::inverse(cond), 1, right, no);
     };
     const TypeKind lt = lhs.type, rt = rhs.type;
     const auto setCmp = [](vm::SetCmpOp op) { return static_cast<std::int32_t>(op); };
@@ -1021,20 +1092,10 @@ void Generator::compare(const Expr& e) {
                 const bool down = e.op == BinOp::Lt || e.op == BinOp::Le;
                 load(down ? a : b, 1, unknown);
                 load(down ? b : a, 2, unknown);
-                const bool strict = e.op == BinOp::Lt || e.op == BinOp::Gt;
-                if (strict) {
-                    asm_.mov(7, Reg{1});
-                    asm_.mov(8, Reg{2});
-                }
+                if (e.op == BinOp::Lt || e.op == BinOp::Gt) asm_.jump(Cond::Eq, 1, Reg{2}, no);
                 asm_.call(vm::kLabelLe);
-                if (strict) {
-                    Asm::Label differ = asm_.label();
-                    asm_.jump(Cond::Ne, 7, Reg{8}, differ);
-                    asm_.mov(0, 0);
-                    asm_.bind(differ);
-                }
-                asm_.alu(AluOp::Lsh, 0, 1);
-                return unknownTail(unknown, end);
+                asm_.jump(Cond::Eq, 0, Imm{0}, no);
+                return;
             }
             if (rt == TypeKind::Label) {
                 const vm::TaintOp op = e.op == BinOp::Ge   ? vm::TaintOp::AnyGe
@@ -1058,10 +1119,7 @@ void Generator::compare(const Expr& e) {
             m.value = matcher(glob ? policy::Matcher::Kind::Glob : policy::Matcher::Kind::Prefix, {rhs.text});
             return helper(glob ? vm::kGlob : vm::kPrefix, m, a, std::nullopt, false);
         }
-        default:
-            fail("internal error: unexpected operator");
-            asm_.mov(0, 1);
-            return;
+        default: fail("internal error: unexpected operator"); return;
     }
 }
 
