@@ -28,3 +28,8 @@ echo "setup: omegac check examples/clinic/*.omega"
 "$build/compiler/tools/omegac/omegac" check "$root"/examples/clinic/*.omega
 echo "setup: omegac test examples/clinic/*.omega"
 "$build/compiler/tools/omegac/omegac" test "$root"/examples/clinic/*.omega
+echo "setup: omegac compile examples/clinic/clinic.omega -o $build/clinic.omb"
+"$build/compiler/tools/omegac/omegac" compile "$root"/examples/clinic/clinic.omega -o "$build/clinic.omb"
+echo "setup: omegac eval --bundle $build/clinic.omb (a triage agent reads a chart for treatment)"
+echo '{"action":"tool","target":"ehr.lookup_patient","agent":"triage","args":{"mrn":"p-1042","sections":["vitals"]},"request":{"purpose":"treatment"},"tool":{"server":"ehr","description_changed":false}}' |
+    "$build/compiler/tools/omegac/omegac" eval --bundle "$build/clinic.omb" --request -
