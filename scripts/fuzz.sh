@@ -38,6 +38,9 @@ mkdir -p "$corpus"
 cp "$root"/tests/fuzz/seeds/request/* "$corpus/"
 run request_fuzzer "$corpus" -max_len=8192
 
+corpus="$build/corpus/policy-request"; mkdir -p "$corpus"; cp "$root"/tests/fuzz/seeds/policy-request/* "$corpus/"
+run policy_request_fuzzer "$corpus" -max_len=8192
+
 if echo "$targets" | grep -q bundle_fuzzer; then
     corpus="$build/corpus/bundle"
     mkdir -p "$corpus"

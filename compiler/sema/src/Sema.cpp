@@ -3,6 +3,7 @@
 #include "omega/sema/Sema.h"
 
 #include "omega/schema/Schema.h"
+#include "omega/schema/Units.h"
 #include "omega/sema/Schema.h"
 
 #include <algorithm>
@@ -48,26 +49,11 @@ std::vector<const DataInfo*> Model::dataMatching(const NamePattern& p) const {
 }
 
 std::optional<std::int64_t> sizeUnit(const std::string& u) {
-    static const std::pair<const char*, std::int64_t> units[] = {
-        {"B", 1},           {"KB", 1000},       {"MB", 1000000},    {"GB", 1000000000}, {"TB", 1000000000000},
-        {"KiB", 1LL << 10}, {"MiB", 1LL << 20}, {"GiB", 1LL << 30}, {"TiB", 1LL << 40}};
-    for (auto& [name, v] : units)
-        if (u == name) return v;
-    return std::nullopt;
+    return schema::sizeUnit(u);
 }
 
 std::optional<std::int64_t> durationUnit(const std::string& u) {
-    static const std::pair<const char*, std::int64_t> units[] = {{"ns", 1},
-                                                                 {"us", 1000},
-                                                                 {"ms", 1000000},
-                                                                 {"s", 1000000000LL},
-                                                                 {"m", 60000000000LL},
-                                                                 {"min", 60000000000LL},
-                                                                 {"h", 3600000000000LL},
-                                                                 {"d", 86400000000000LL}};
-    for (auto& [name, v] : units)
-        if (u == name) return v;
-    return std::nullopt;
+    return schema::durationUnit(u);
 }
 
 namespace {
@@ -77,7 +63,9 @@ std::string quoteName(const std::string& s) {
 }
 
 std::vector<std::string> allUnits() {
-    return {"B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB", "ns", "us", "ms", "s", "m", "min", "h", "d"};
+    std::vector<std::string> out;
+    for (const schema::Unit& u : schema::units()) out.emplace_back(u.name);
+    return out;
 }
 
 bool isQuantity(TypeKind t) {

@@ -1,0 +1,34 @@
+// The JSON forms of requests and decisions (docs/requests.md) on the runtime side, typed by the policy image rather
+// than the sources: the same members, rejections and messages as the compiler's `omegac eval` (compiler/eval Json.h),
+// with the standard library only.
+#pragma once
+
+#include "omega/policy/Image.h"
+#include "omega/policy/Request.h"
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace omega::policy {
+
+struct RequestLimits {
+    std::size_t maxBytes = 1u << 20;  // one request document
+    std::size_t maxString = 65536;    // bytes in one string value
+    std::size_t maxSetItems = 4096;   // elements of one set value
+};
+
+// Parses and types one request document against the image's declarations into `out` (replacing what it held).
+// Args, fields ("root.field") and counts come out sorted by name; set items sorted and unique. On failure returns
+// false and sets `error` to a message naming the offending member ("args.amount: expected an integer"); `out` is
+// then unspecified. Never throws.
+bool decodeRequest(std::string_view json, const Image& image, Request& out, std::string& error,
+                   const RequestLimits& limits = {});
+
+// One line of JSON: {"decision":"allow","reason":...,"rules":[...],"principals":[...],"obligations":{...}}, or
+// errorDecisionJson(d.error) when the decision carries an error.
+std::string decisionToJson(const Decision& d, const Image& image);
+// A deny for a request that could not be decided: {"decision":"deny","error":...,"rules":[],"obligations":{}}.
+std::string errorDecisionJson(const std::string& error);
+
+}  // namespace omega::policy
