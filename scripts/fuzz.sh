@@ -47,6 +47,10 @@ if echo "$targets" | grep -q bundle_fuzzer; then
     [ -d "$root/tests/fuzz/seeds/bundle" ] && cp "$root"/tests/fuzz/seeds/bundle/* "$corpus/"
     run bundle_fuzzer "$corpus" -max_len=65536
 fi
+if echo "$targets" | grep -q policy_image_fuzzer; then
+    corpus="$build/corpus/policy-image"; mkdir -p "$corpus"; cp "$root"/tests/fuzz/seeds/policy-image/* "$corpus/"
+    run policy_image_fuzzer "$corpus" -max_len=65536
+fi
 if echo "$targets" | grep -q vm_fuzzer; then
     corpus="$build/corpus/vm"; mkdir -p "$corpus"; cp "$root"/tests/fuzz/seeds/vm/* "$corpus/"
     run vm_fuzzer "$corpus" -max_len=4096

@@ -1,0 +1,91 @@
+// libFuzzer target for the policy image decoder, the runtime's untrusted-input path after the bundle container. The
+// first byte picks the mode: even, the rest is a bundle file (bundle::decode, then fromSections); odd, the rest is
+// a METADATA body alone, decoded with the other five sections of a fixed base image. Nothing may crash or trip a
+// sanitizer; a rejection must name its section; whatever decodes must be valid and canonical (encoding it again
+// gives exactly the input sections). Seeds: tests/fuzz/seeds/policy-image (PolicySerializeTest writes them).
+#include "omega/bundle/Bundle.h"
+#include "omega/policy/Serialize.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using namespace omega;
+using namespace omega::policy;
+
+// The same image as fuzzBase() in tests/unit/PolicySerializeTest.cpp: 256 strings, 16 sets, 4 matchers, a chain of
+// 8 labels and one exit, so that fuzzed metadata has something to refer to.
+Image baseImage() {
+    Image image;
+    for (int i = 0; i < 256; ++i) {
+        char text[8];
+        std::snprintf(text, sizeof text, "s%03d", i);
+        image.strings.push_back(text);
+    }
+    for (std::uint64_t i = 0; i < 16; ++i) {
+        std::vector<std::uint64_t> set;
+        for (std::uint64_t j = 0; j < i; ++j) set.push_back(j);
+        image.sets.push_back(set);
+    }
+    for (std::uint32_t i = 0; i < 4; ++i) image.matchers.push_back({Matcher::Kind(i % 2), {i}});
+    for (std::uint32_t i = 0; i < 8; ++i) image.lattice.names.push_back(i);
+    image.lattice.leq = {0};
+    for (std::uint32_t a = 0; a < 8; ++a)
+        for (std::uint32_t b = a; b < 8; ++b) image.lattice.leq[0] |= std::uint64_t{1} << (a * 8 + b);
+    image.code = {{0x95, 0, 0, 0, 0}};
+    return image;
+}
+
+// Built once per process: a harness, not library code.
+const std::vector<bundle::Section>& baseSections() {
+    static const std::vector<bundle::Section> sections = [] {
+        Image image = baseImage();
+        if (validate(image)) std::abort();
+        return toSections(image);
+    }();
+    return sections;
+}
+
+bool namesItsSection(const std::string& message) {
+    static constexpr std::string_view prefixes[] = {
+        "STRINGS: ", "SETS: ", "MATCHERS: ", "LATTICE: ", "CODE: ", "METADATA: ", "SOURCES_MERKLE: "};
+    for (std::string_view p : prefixes) {
+        if (message.compare(0, p.size(), p) == 0) return true;
+    }
+    return false;
+}
+
+// An accepted image is valid and re-encodes to exactly `sections`; a rejection names its section.
+void check(const bundle::Result<Image>& image, const std::vector<bundle::Section>& sections) {
+    if (!image.ok()) {
+        if (!namesItsSection(image.error())) std::abort();
+        return;
+    }
+    if (validate(*image)) std::abort();
+    if (toSections(*image) != sections) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) return 0;
+    const std::span<const std::uint8_t> rest(data + 1, size - 1);
+    if (data[0] % 2 == 0) {
+        bundle::Limits limits;
+        limits.maxTotalSize = 1 << 20;
+        auto file = bundle::decode(rest, limits);
+        if (!file) return 0;
+        check(fromSections(*file), file->sections());
+    } else {
+        std::vector<bundle::Section> sections = baseSections();
+        sections.back().data.assign(rest.begin(), rest.end());  // METADATA is the last
+        check(fromSections(sections), sections);
+    }
+    return 0;
+}
