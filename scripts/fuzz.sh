@@ -49,6 +49,17 @@ if echo "$targets" | grep -q bundle_fuzzer; then
 fi
 if echo "$targets" | grep -q policy_image_fuzzer; then
     corpus="$build/corpus/policy-image"; mkdir -p "$corpus"; cp "$root"/tests/fuzz/seeds/policy-image/* "$corpus/"
+    # Real programs too, so the verifier and the engine behind the decoder see code that passes: each example
+    # compiled by the normal build's omegac (when there is one), behind the fuzzer's "whole bundle" mode byte.
+    omegac="$root/build/compiler/tools/omegac/omegac"
+    if [ -x "$omegac" ]; then
+        for dir in "$root"/examples/*/; do
+            name=$(basename "$dir")
+            if "$omegac" compile -q "$dir"*.omega -o "$build/$name.omb" 2>/dev/null; then
+                { printf '\000'; cat "$build/$name.omb"; } > "$corpus/example-$name"
+            fi
+        done
+    fi
     run policy_image_fuzzer "$corpus" -max_len=65536
 fi
 if echo "$targets" | grep -q vm_fuzzer; then

@@ -2,8 +2,11 @@
 // first byte picks the mode: even, the rest is a bundle file (bundle::decode, then fromSections); odd, the rest is
 // a METADATA body alone, decoded with the other five sections of a fixed base image. Nothing may crash or trip a
 // sanitizer; a rejection must name its section; whatever decodes must be valid and canonical (encoding it again
-// gives exactly the input sections). Seeds: tests/fuzz/seeds/policy-image (PolicySerializeTest writes them).
+// gives exactly the input sections), and then goes through the rest of the loader: the verifier (Engine::make) and,
+// when the code verifies, a decision per action. Seeds: tests/fuzz/seeds/policy-image (PolicySerializeTest writes
+// them).
 #include "omega/bundle/Bundle.h"
+#include "omega/policy/Engine.h"
 #include "omega/policy/Serialize.h"
 
 #include <cstdint>
@@ -69,6 +72,20 @@ void check(const bundle::Result<Image>& image, const std::vector<bundle::Section
     }
     if (validate(*image)) std::abort();
     if (toSections(*image) != sections) std::abort();
+    // What the loader does next: verify the code against the image, and if it passes, decide requests with it
+    // (one per action, by the first agent). A decision may be a deny with an error; it may not crash.
+    auto engine = Engine::make(*image);
+    if (!engine) return;
+    for (unsigned a = 0; a < schema::kActionCount; ++a) {
+        Request request;
+        request.action = static_cast<schema::Action>(a);
+        if (!image->agents.empty()) request.agent = image->strings[image->agents[0].name];
+        request.recipient = request.agent;
+        if (a == 0 && !image->tools.empty()) request.target = image->strings[image->tools[0].name];
+        if ((a == 1 || a == 2) && !image->data.empty()) request.target = image->strings[image->data[0].name];
+        Decision d = engine->decide(request);
+        if (d.allow && !d.error.empty()) std::abort();
+    }
 }
 
 }  // namespace
