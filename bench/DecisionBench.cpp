@@ -125,27 +125,38 @@ void latency(benchmark::State& state, std::size_t samples, Fn fn) {
     state.counters["max_ns"] = at(1.0);
 }
 
-void BM_DecidePreinterned(benchmark::State& state, bool scaled) {
+// `distinct` requests cycle (all 1,024 drawn, or a few that stay in cache: the gap between the two is what the
+// memory hierarchy costs a large program).
+void decidePreinterned(benchmark::State& state, bool scaled, std::size_t distinct) {
     const Fixture& f = fixture(static_cast<int>(state.range(0)), scaled);
     if (!f.error.empty()) {
         state.SkipWithError(f.error.c_str());
         return;
     }
+    const std::size_t n = std::min(distinct, f.interned.size());
     policy::Scratch scratch;
     policy::Decision d;
     std::size_t i = 0, allowed = 0;
     for (auto _ : state) {
-        f.engine->decide(f.interned[i++ % f.interned.size()], scratch, d);
+        f.engine->decide(f.interned[i++ % n], scratch, d);
         allowed += d.allow;
         benchmark::DoNotOptimize(d);
     }
     latency(state, 200000, [&](std::size_t k) {
-        f.engine->decide(f.interned[k % f.interned.size()], scratch, d);
+        f.engine->decide(f.interned[k % n], scratch, d);
         benchmark::DoNotOptimize(d);
     });
     state.counters["rules"] = static_cast<double>(state.range(0));
     state.counters["allowed_pct"] = 100.0 * static_cast<double>(allowed) / static_cast<double>(state.iterations());
     state.counters["worst_insns"] = static_cast<double>(f.engine->image().bound.instructions);
+    state.counters["code_slots"] = static_cast<double>(f.engine->image().code.size());
+}
+
+void BM_DecidePreinterned(benchmark::State& state, bool scaled) {
+    decidePreinterned(state, scaled, SIZE_MAX);
+}
+void BM_DecideHot(benchmark::State& state, bool scaled) {
+    decidePreinterned(state, scaled, 8);
 }
 
 void BM_DecideFromJson(benchmark::State& state, bool scaled) {
@@ -210,6 +221,7 @@ void BM_Compile(benchmark::State& state) {
 
 BENCHMARK_CAPTURE(BM_DecidePreinterned, fixed_decls, false)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
 BENCHMARK_CAPTURE(BM_DecidePreinterned, scaled_decls, true)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
+BENCHMARK_CAPTURE(BM_DecideHot, scaled_decls, true)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
 BENCHMARK_CAPTURE(BM_DecideFromJson, fixed_decls, false)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
 BENCHMARK_CAPTURE(BM_DecideFromJson, scaled_decls, true)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
 BENCHMARK(BM_Compile)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
