@@ -327,8 +327,34 @@ bool Engine::intern(const Request& request, Interned& out, std::string& error) c
     }
     if (target != kNone) out.context[1] = target;
 
-    // Derived fields, from the declaration tables.
-    auto slotOf = [](std::string_view root, std::string_view field) { return schema::find(root, field)->slot; };
+    // Derived fields, from the declaration tables. Their slots are looked up once per process.
+    struct Slots {
+        std::uint32_t agent[3], recipient[3], tool[6], data[6];
+    };
+    static const Slots kSlots = [] {
+        auto at = [](std::string_view root, std::string_view field) { return schema::find(root, field)->slot; };
+        return Slots{{at("agent", "name"), at("agent", "owner"), at("agent", "measurement")},
+                     {at("recipient", "name"), at("recipient", "owner"), at("recipient", "measurement")},
+                     {at("tool", "name"), at("tool", "provider"), at("tool", "label"), at("tool", "sink"),
+                      at("tool", "privileged"), at("tool", "pinned")},
+                     {at("data", "name"), at("data", "label"), at("data", "region"), at("data", "owner"),
+                      at("data", "purpose"), at("data", "fields")}};
+    }();
+    auto slotOf = [](std::string_view root, std::string_view field) -> std::uint32_t {
+        static constexpr std::string_view kAgent[] = {"name", "owner", "measurement"};
+        static constexpr std::string_view kTool[] = {"name", "provider", "label", "sink", "privileged", "pinned"};
+        static constexpr std::string_view kData[] = {"name", "label", "region", "owner", "purpose", "fields"};
+        const bool tool = root == "tool", data = root == "data";
+        const auto* names = tool ? kTool : data ? kData : kAgent;
+        const std::size_t n = tool || data ? 6 : 3;
+        const std::uint32_t* slots = tool              ? kSlots.tool
+                                     : data            ? kSlots.data
+                                     : root == "agent" ? kSlots.agent
+                                                       : kSlots.recipient;
+        for (std::size_t i = 0; i < n; ++i)
+            if (names[i] == field) return slots[i];
+        return 0;  // INVARIANT: every caller below names a derived field of the schema
+    };
     auto agentFacts = [&](std::string_view root, std::uint32_t a, bool recipientSide) {
         const Agent& row = image_.agents[a];
         setSlot(out, layout, slotOf(root, "name"), row.name);
@@ -361,8 +387,13 @@ bool Engine::intern(const Request& request, Interned& out, std::string& error) c
     }
 
     // Supplied fields: sets default to empty; the rest are absent unless given.
-    for (const schema::Field& f : schema::fields())
-        if (f.supplied && f.slot != 0 && isSetType(f.type)) setSlot(out, layout, f.slot, 0);
+    static const std::vector<std::uint32_t> kSuppliedSets = [] {
+        std::vector<std::uint32_t> slots;
+        for (const schema::Field& f : schema::fields())
+            if (f.supplied && f.slot != 0 && isSetType(f.type)) slots.push_back(f.slot);
+        return slots;
+    }();
+    for (std::uint32_t slot : kSuppliedSets) setSlot(out, layout, slot, 0);
     for (const auto& [key, value] : request.fields) {
         const std::size_t dot = key.find('.');
         const schema::Field* f = dot == std::string::npos

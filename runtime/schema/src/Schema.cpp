@@ -102,11 +102,15 @@ const char* actionName(Action a) {
     return names[static_cast<unsigned>(a)];
 }
 
-std::span<const Field> fields() { return kFields; }
+std::span<const Field> fields() {
+    return kFields;
+}
 
 const Field* find(std::string_view root, std::string_view field) {
+    // Compare the cheap parts first: this runs for every supplied field of every request the runtime interns.
     for (const Field& f : kFields)
-        if (f.root == root && f.field == field) return &f;
+        if (f.root.size() == root.size() && f.field.size() == field.size() && f.root == root && f.field == field)
+            return &f;
     return nullptr;
 }
 
@@ -117,12 +121,21 @@ bool isRoot(std::string_view name) {
     return false;
 }
 
-std::uint32_t argsSlot() {
+namespace {
+constexpr std::uint32_t computeArgsSlot() {
     std::uint32_t last = 0;
     for (const Field& f : kFields) last = f.slot > last ? f.slot : last;
     return last + 1;
 }
+constexpr std::uint32_t kArgsSlot = computeArgsSlot();
+}  // namespace
 
-std::uint32_t contextWords() { return argsSlot() + kMaxToolParams; }
+std::uint32_t argsSlot() {
+    return kArgsSlot;
+}
+
+std::uint32_t contextWords() {
+    return kArgsSlot + kMaxToolParams;
+}
 
 }  // namespace omega::schema
