@@ -31,6 +31,11 @@ std::int64_t s(std::uint64_t v) {
     return static_cast<std::int64_t>(v);
 }
 
+// The K operand: 32 bits, sign-extended to 64 as RFC 9669 says.
+std::uint64_t kOperand(const Op* op) {
+    return static_cast<std::uint64_t>(static_cast<std::int64_t>(static_cast<std::int32_t>(op->arg)));
+}
+
 }  // namespace
 
 Outcome run(const Verified& verified, std::span<const std::uint64_t> context, const Env& env, std::uint64_t fuel) {
@@ -85,8 +90,8 @@ Outcome run(const Verified& verified, std::span<const std::uint64_t> context, co
         if (fuel == 0) goto outOfFuel;                       \
         --fuel;                                              \
         ++steps;                                             \
-        dstp = &r[op->dst];                                  \
-        src = r[op->src];                                    \
+        dstp = &r[op->dst()];                                \
+        src = r[op->src()];                                  \
         next = op + 1;                                       \
         goto* kHandlers[static_cast<std::size_t>(op->code)]; \
     } while (false)
@@ -95,59 +100,59 @@ Outcome run(const Verified& verified, std::span<const std::uint64_t> context, co
         op = next;        \
         OMEGA_DISPATCH(); \
     } while (false)
-#define OMEGA_JUMP_IF(condition)                 \
-    do {                                         \
-        if (condition) next = base + op->target; \
-        OMEGA_NEXT();                            \
+#define OMEGA_JUMP_IF(condition)                \
+    do {                                        \
+        if (condition) next = op + 1 + op->rel; \
+        OMEGA_NEXT();                           \
     } while (false)
 
     OMEGA_DISPATCH();
 AddK:
-    (*dstp) += op->imm;
+    (*dstp) += kOperand(op);
     OMEGA_NEXT();
 AddX:
     (*dstp) += src;
     OMEGA_NEXT();
 SubK:
-    (*dstp) -= op->imm;
+    (*dstp) -= kOperand(op);
     OMEGA_NEXT();
 SubX:
     (*dstp) -= src;
     OMEGA_NEXT();
 MulK:
-    (*dstp) *= op->imm;
+    (*dstp) *= kOperand(op);
     OMEGA_NEXT();
 MulX:
     (*dstp) *= src;
     OMEGA_NEXT();
 // INVARIANT (verifier): imm != 0 (the lowering turned division by the constant 0 into mov 0).
 DivK:
-    (*dstp) /= op->imm;
+    (*dstp) /= kOperand(op);
     OMEGA_NEXT();
 DivX:
     (*dstp) = sem::div((*dstp), src);
     OMEGA_NEXT();
 OrK:
-    (*dstp) |= op->imm;
+    (*dstp) |= kOperand(op);
     OMEGA_NEXT();
 OrX:
     (*dstp) |= src;
     OMEGA_NEXT();
 AndK:
-    (*dstp) &= op->imm;
+    (*dstp) &= kOperand(op);
     OMEGA_NEXT();
 AndX:
     (*dstp) &= src;
     OMEGA_NEXT();
 // INVARIANT (verifier): imm < 64 (masked by the lowering).
 LshK:
-    (*dstp) <<= op->imm;
+    (*dstp) <<= kOperand(op);
     OMEGA_NEXT();
 RshK:
-    (*dstp) >>= op->imm;
+    (*dstp) >>= kOperand(op);
     OMEGA_NEXT();
 ArshK:
-    (*dstp) = static_cast<std::uint64_t>(s((*dstp)) >> op->imm);
+    (*dstp) = static_cast<std::uint64_t>(s((*dstp)) >> kOperand(op));
     OMEGA_NEXT();
 LshX:
     (*dstp) = sem::lsh((*dstp), src);
@@ -163,86 +168,86 @@ Neg:
     OMEGA_NEXT();
 // INVARIANT (verifier): imm != 0 (the lowering turned modulo by the constant 0 into mov (*dstp), (*dstp)).
 ModK:
-    (*dstp) %= op->imm;
+    (*dstp) %= kOperand(op);
     OMEGA_NEXT();
 ModX:
     (*dstp) = sem::mod((*dstp), src);
     OMEGA_NEXT();
 XorK:
-    (*dstp) ^= op->imm;
+    (*dstp) ^= kOperand(op);
     OMEGA_NEXT();
 XorX:
     (*dstp) ^= src;
     OMEGA_NEXT();
 MovK:
-    (*dstp) = op->imm;
+    (*dstp) = kOperand(op);
     OMEGA_NEXT();
 MovX:
     (*dstp) = src;
     OMEGA_NEXT();
 Lddw:
-    (*dstp) = op->imm;
+    (*dstp) = std::uint64_t{op->arg} | (std::uint64_t{op[1].arg} << 32);
     next = op + 2;
     OMEGA_NEXT();
 
 Ja:
-    next = base + op->target;
+    next = base + op->arg;
     OMEGA_NEXT();
 JeqK:
-    OMEGA_JUMP_IF((*dstp) == op->imm);
+    OMEGA_JUMP_IF((*dstp) == kOperand(op));
 JeqX:
     OMEGA_JUMP_IF((*dstp) == src);
 JgtK:
-    OMEGA_JUMP_IF((*dstp) > op->imm);
+    OMEGA_JUMP_IF((*dstp) > kOperand(op));
 JgtX:
     OMEGA_JUMP_IF((*dstp) > src);
 JgeK:
-    OMEGA_JUMP_IF((*dstp) >= op->imm);
+    OMEGA_JUMP_IF((*dstp) >= kOperand(op));
 JgeX:
     OMEGA_JUMP_IF((*dstp) >= src);
 JsetK:
-    OMEGA_JUMP_IF(((*dstp) & op->imm) != 0);
+    OMEGA_JUMP_IF(((*dstp) & kOperand(op)) != 0);
 JsetX:
     OMEGA_JUMP_IF(((*dstp) & src) != 0);
 JneK:
-    OMEGA_JUMP_IF((*dstp) != op->imm);
+    OMEGA_JUMP_IF((*dstp) != kOperand(op));
 JneX:
     OMEGA_JUMP_IF((*dstp) != src);
 JsgtK:
-    OMEGA_JUMP_IF(s((*dstp)) > s(op->imm));
+    OMEGA_JUMP_IF(s((*dstp)) > s(kOperand(op)));
 JsgtX:
     OMEGA_JUMP_IF(s((*dstp)) > s(src));
 JsgeK:
-    OMEGA_JUMP_IF(s((*dstp)) >= s(op->imm));
+    OMEGA_JUMP_IF(s((*dstp)) >= s(kOperand(op)));
 JsgeX:
     OMEGA_JUMP_IF(s((*dstp)) >= s(src));
 JltK:
-    OMEGA_JUMP_IF((*dstp) < op->imm);
+    OMEGA_JUMP_IF((*dstp) < kOperand(op));
 JltX:
     OMEGA_JUMP_IF((*dstp) < src);
 JleK:
-    OMEGA_JUMP_IF((*dstp) <= op->imm);
+    OMEGA_JUMP_IF((*dstp) <= kOperand(op));
 JleX:
     OMEGA_JUMP_IF((*dstp) <= src);
 JsltK:
-    OMEGA_JUMP_IF(s((*dstp)) < s(op->imm));
+    OMEGA_JUMP_IF(s((*dstp)) < s(kOperand(op)));
 JsltX:
     OMEGA_JUMP_IF(s((*dstp)) < s(src));
 JsleK:
-    OMEGA_JUMP_IF(s((*dstp)) <= s(op->imm));
+    OMEGA_JUMP_IF(s((*dstp)) <= s(kOperand(op)));
 JsleX:
     OMEGA_JUMP_IF(s((*dstp)) <= s(src));
 
 Call:
-    if (fuel < op->imm) {  // the helper's cost; give back the call's own unit, it did not run
+    if (fuel < op->arg) {  // the helper's cost; give back the call's own unit, it did not run
         ++fuel;
         --steps;
         goto outOfFuel;
     }
-    fuel -= op->imm;
-    // INVARIANT (verifier): target is a helper id in 1..8, and run() checked on entry that the environment has
+    fuel -= op->arg;
+    // INVARIANT (verifier): rel is a helper id in 1..8, and run() checked on entry that the environment has
     // every helper the program calls.
-    r[0] = env.helpers[op->target](env.self, r[1], r[2], r[3], r[4], r[5]);
+    r[0] = env.helpers[op->rel](env.self, r[1], r[2], r[3], r[4], r[5]);
     OMEGA_NEXT();
 Exit:
     out.ok = true;
@@ -251,35 +256,35 @@ Exit:
     out.cost = initialFuel - fuel;
     return out;
 
-// INVARIANT (verifier): target < contextWords <= context.size() (checked on entry).
+// INVARIANT (verifier): arg < contextWords <= context.size() (checked on entry).
 LoadContext:
-    (*dstp) = ctx[op->target];
+    (*dstp) = ctx[op->arg];
     OMEGA_NEXT();
-// INVARIANT (verifier): target + size <= 512, and the bytes were written on every path to here.
+// INVARIANT (verifier): arg + size <= 512, and the bytes were written on every path to here.
 LoadStackB:
-    (*dstp) = loadStack<std::uint8_t>(stack, op->target);
+    (*dstp) = loadStack<std::uint8_t>(stack, op->arg);
     OMEGA_NEXT();
 LoadStackH:
-    (*dstp) = loadStack<std::uint16_t>(stack, op->target);
+    (*dstp) = loadStack<std::uint16_t>(stack, op->arg);
     OMEGA_NEXT();
 LoadStackW:
-    (*dstp) = loadStack<std::uint32_t>(stack, op->target);
+    (*dstp) = loadStack<std::uint32_t>(stack, op->arg);
     OMEGA_NEXT();
 LoadStackDW:
-    (*dstp) = loadStack<std::uint64_t>(stack, op->target);
+    (*dstp) = loadStack<std::uint64_t>(stack, op->arg);
     OMEGA_NEXT();
-// INVARIANT (verifier): target + size <= 512; the only writable memory is the stack.
+// INVARIANT (verifier): the offset (rel for K stores, else arg) + size <= 512; the only writable memory is the stack.
 StoreStackWK:
-    storeStack<std::uint32_t>(stack, op->target, op->imm);
+    storeStack<std::uint32_t>(stack, static_cast<std::uint32_t>(op->rel), kOperand(op));
     OMEGA_NEXT();
 StoreStackDWK:
-    storeStack<std::uint64_t>(stack, op->target, op->imm);
+    storeStack<std::uint64_t>(stack, static_cast<std::uint32_t>(op->rel), kOperand(op));
     OMEGA_NEXT();
 StoreStackWX:
-    storeStack<std::uint32_t>(stack, op->target, src);
+    storeStack<std::uint32_t>(stack, op->arg, src);
     OMEGA_NEXT();
 StoreStackDWX:
-    storeStack<std::uint64_t>(stack, op->target, src);
+    storeStack<std::uint64_t>(stack, op->arg, src);
     OMEGA_NEXT();
 
 // INVARIANT (verifier): never reached (jumps do not land on the second slot of a wide load and Lddw skips it);

@@ -48,12 +48,12 @@ OpCode jumpCode(Cond cond, bool x) {
     return OpCode::Filler;
 }
 
-// Register operands go to `src`, immediates (sign-extended) to `imm`.
+// Register operands go to `src`, immediates to `arg` (the interpreter sign-extends them).
 void setOperand(Op& op, const isa::Operand& operand) {
     if (const auto* reg = std::get_if<isa::Reg>(&operand)) {
-        op.src = reg->index;
+        op.regs = static_cast<std::uint8_t>((op.regs & 15) | (reg->index << 4));
     } else {
-        op.imm = sem::sext(std::get<isa::Imm>(operand).value);
+        op.arg = static_cast<std::uint32_t>(std::get<isa::Imm>(operand).value);
     }
 }
 
@@ -65,18 +65,18 @@ std::uint32_t stackOffset(std::int16_t offset) {
 
 Op lowerAlu(const isa::Alu& alu) {
     const bool x = std::holds_alternative<isa::Reg>(alu.src);
-    Op op{aluCode(alu.op, x), alu.dst.index, 0, 0, 0};
+    Op op = makeOp(aluCode(alu.op, x), alu.dst.index, 0, 0, 0);
     setOperand(op, alu.src);
     if (x) return op;
     switch (op.code) {
         case OpCode::LshK:
         case OpCode::RshK:
-        case OpCode::ArshK: op.imm &= 63; break;
+        case OpCode::ArshK: op.arg &= 63; break;
         case OpCode::DivK:
-            if (op.imm == 0) op.code = OpCode::MovK;  // dst / 0 = 0
+            if (op.arg == 0) op.code = OpCode::MovK;  // dst / 0 = 0
             break;
         case OpCode::ModK:
-            if (op.imm == 0) return Op{OpCode::MovX, alu.dst.index, alu.dst.index, 0, 0};  // dst % 0 = dst
+            if (op.arg == 0) return makeOp(OpCode::MovX, alu.dst.index, alu.dst.index, 0, 0);  // dst % 0 = dst
             break;
         default: break;
     }
@@ -85,26 +85,29 @@ Op lowerAlu(const isa::Alu& alu) {
 
 Op lowerJump(const isa::Jmp& jmp, std::uint32_t target) {
     if (!jmp.cond) return lowerGoto(target);
-    Op op{jumpCode(jmp.cond->op, std::holds_alternative<isa::Reg>(jmp.cond->right)), jmp.cond->left.index, 0, target,
-          0};
+    (void)target;  // INVARIANT (verifier): target == pc + 1 + jmp.offset, so the 16-bit offset is the relative jump
+    Op op = makeOp(jumpCode(jmp.cond->op, std::holds_alternative<isa::Reg>(jmp.cond->right)), jmp.cond->left.index, 0,
+                   jmp.offset, 0);
     setOperand(op, jmp.cond->right);
     return op;
 }
 
 Op lowerGoto(std::uint32_t target) {
-    return Op{OpCode::Ja, 0, 0, target, 0};
+    return makeOp(OpCode::Ja, 0, 0, 0, target);
 }
 
 Op lowerCall(std::uint32_t helper, std::uint32_t cost) {
-    return Op{OpCode::Call, 0, 0, helper, cost};
+    return makeOp(OpCode::Call, 0, 0, static_cast<std::int16_t>(helper), cost);
 }
 
-Op lowerLoadImm64(const isa::LoadImm64& load) {
-    return Op{OpCode::Lddw, load.dst.index, 0, 0, static_cast<std::uint64_t>(load.value)};
+std::pair<Op, Op> lowerLoadImm64(const isa::LoadImm64& load) {
+    const auto value = static_cast<std::uint64_t>(load.value);
+    return {makeOp(OpCode::Lddw, load.dst.index, 0, 0, static_cast<std::uint32_t>(value)),
+            makeOp(OpCode::Filler, 0, 0, 0, static_cast<std::uint32_t>(value >> 32))};
 }
 
 Op lowerContextLoad(const isa::Load& load) {
-    return Op{OpCode::LoadContext, load.dst.index, 0, static_cast<std::uint32_t>(load.offset / 8), 0};
+    return makeOp(OpCode::LoadContext, load.dst.index, 0, 0, static_cast<std::uint32_t>(load.offset / 8));
 }
 
 Op lowerStackLoad(const isa::Load& load) {
@@ -115,15 +118,23 @@ Op lowerStackLoad(const isa::Load& load) {
         case isa::Width::W: code = OpCode::LoadStackW; break;
         case isa::Width::DW: code = OpCode::LoadStackDW; break;
     }
-    return Op{code, load.dst.index, 0, stackOffset(load.offset), 0};
+    return makeOp(code, load.dst.index, 0, 0, stackOffset(load.offset));
 }
 
 Op lowerStackStore(const isa::Store& store) {
     const bool x = std::holds_alternative<isa::Reg>(store.value);
     const bool dw = store.width == isa::Width::DW;
-    Op op{x ? (dw ? OpCode::StoreStackDWX : OpCode::StoreStackWX) : (dw ? OpCode::StoreStackDWK : OpCode::StoreStackWK),
-          0, 0, stackOffset(store.offset), 0};
+    Op op = makeOp(
+        x ? (dw ? OpCode::StoreStackDWX : OpCode::StoreStackWX) : (dw ? OpCode::StoreStackDWK : OpCode::StoreStackWK),
+        0, 0, 0, 0);
     setOperand(op, store.value);
+    // A store of a constant keeps the constant in `arg` and the offset (0..511) in `rel`; a store of a register
+    // keeps the offset in `arg`.
+    if (x) {
+        op.arg = stackOffset(store.offset);
+    } else {
+        op.rel = static_cast<std::int16_t>(stackOffset(store.offset));
+    }
     return op;
 }
 

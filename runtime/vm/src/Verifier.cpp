@@ -306,7 +306,7 @@ Reason Pass::visit(const isa::Call& call) {
 
 Reason Pass::visit(const isa::Exit&) {
     if (Reason reason = number(0, "the result must be a number")) return reason;
-    ops_[pc_] = Op{OpCode::Exit, 0, 0, 0, 0};
+    ops_[pc_] = makeOp(OpCode::Exit, 0, 0, 0, 0);
     falls_ = false;
     exit_ = true;
     return std::nullopt;
@@ -386,7 +386,9 @@ Reason Pass::visit(const isa::Store& store) {
 
 Reason Pass::visit(const isa::LoadImm64& load) {
     cur_.regs[load.dst.index] = constant(static_cast<std::uint64_t>(load.value));
-    ops_[pc_] = lowerLoadImm64(load);
+    const auto [op, filler] = lowerLoadImm64(load);
+    ops_[pc_] = op;
+    ops_[pc_ + 1] = filler;
     return std::nullopt;
 }
 
