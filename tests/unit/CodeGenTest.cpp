@@ -225,4 +225,28 @@ forbid tool s.* when args.q startswith "rm";
     EXPECT_EQ(one.engine->image(), two.engine->image());
 }
 
+// A rate limit's window (in nanoseconds) and key reach the image's rule table.
+TEST(CodeGen, RateLimitWindowAndKey) {
+    Compiled p(R"(policy p version 1 by principal "t";
+agent a { }
+permit net.connect limit 5 per 30s per session;
+permit gpu.alloc limit 2 per minute;
+forbid tool *;
+)");
+    ASSERT_TRUE(p.engine) << p.error;
+    const auto& rules = p.engine->image().rules;
+    ASSERT_EQ(rules.size(), 3u);
+    EXPECT_TRUE(rules[0].limited);
+    EXPECT_EQ(rules[0].limit, 5);
+    EXPECT_EQ(rules[0].window, 30'000'000'000);
+    EXPECT_EQ(rules[0].key, policy::Rule::LimitKey::Session);
+    EXPECT_TRUE(rules[1].limited);
+    EXPECT_EQ(rules[1].limit, 2);
+    EXPECT_EQ(rules[1].window, 60'000'000'000);
+    EXPECT_EQ(rules[1].key, policy::Rule::LimitKey::Agent);
+    EXPECT_FALSE(rules[2].limited);
+    EXPECT_EQ(rules[2].window, 0);
+    EXPECT_EQ(rules[2].key, policy::Rule::LimitKey::Agent);
+}
+
 }  // namespace

@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 using namespace omega;
@@ -162,11 +163,35 @@ Image sample() {
          Rule::Kind::Permit,
          false,
          0,
+         0,
+         Rule::LimitKey::Agent,
          true,
          {s("ssn")},
          {s("finance-lead")}},
-        {s("clinic:12"), s("tenant:clinic.example"), 0, 12, Rule::Kind::Forbid, true, 5, false, {}, {}},
-        {s("clinic:20"), s("operator"), 1, 20, Rule::Kind::Obligation, false, 0, false, {s("name"), s("ssn")}, {}},
+        {s("clinic:12"),
+         s("tenant:clinic.example"),
+         0,
+         12,
+         Rule::Kind::Forbid,
+         true,
+         5,
+         30'000'000'000,
+         Rule::LimitKey::Session,
+         false,
+         {},
+         {}},
+        {s("clinic:20"),
+         s("operator"),
+         1,
+         20,
+         Rule::Kind::Obligation,
+         false,
+         0,
+         0,
+         Rule::LimitKey::Agent,
+         false,
+         {s("name"), s("ssn")},
+         {}},
     };
     image.consents = {
         {s("tenant:clinic.example"), Consent::Scope::Tool, false, {0, 1}},
@@ -200,7 +225,7 @@ Image tiny() {
     image.compilerVersion = "c";
     image.bound = {1, 1};
     image.agents = {{0, kNone, kNone, {}}};
-    image.rules = {{0, 0, 0, 1, Rule::Kind::Permit, false, 0, false, {}, {}}};
+    image.rules = {{0, 0, 0, 1, Rule::Kind::Permit, false, 0, 0, Rule::LimitKey::Agent, false, {}, {}}};
     image.modules = {{0, 0, 1, true, {}}};
     image.code = {{0x95, 0, 0, 0, 0}};
     return image;
@@ -314,6 +339,30 @@ TEST(PolicySerialize, RoundTripsExactly) {
     }
 }
 
+TEST(PolicySerialize, RoundTripsRateLimits) {
+    const std::pair<std::int64_t, Rule::LimitKey> limits[] = {{1, Rule::LimitKey::Agent},
+                                                              {30'000'000'000, Rule::LimitKey::Session},
+                                                              {3'600'000'000'000, Rule::LimitKey::User},
+                                                              {INT64_MAX, Rule::LimitKey::Tool}};
+    for (const auto& [window, key] : limits) {
+        Image image = tiny();
+        Rule& rule = image.rules[0];
+        rule.limited = true;
+        rule.limit = 2;
+        rule.window = window;
+        rule.key = key;
+        EXPECT_EQ(validateError(image), "(valid)");
+        const auto sections = toSections(image);
+        const Bytes metadata = body(sections, SectionType::Metadata);
+        ASSERT_EQ(metadata.size(), 166u);
+        std::uint64_t encoded = 0;  // window: an i64 at offset 91, after the limit
+        for (std::size_t k = 0; k < 8; ++k) encoded |= std::uint64_t{metadata[91 + k]} << (8 * k);
+        EXPECT_EQ(static_cast<std::int64_t>(encoded), window);
+        EXPECT_EQ(metadata[99], static_cast<std::uint8_t>(key));
+        EXPECT_EQ(decodeOk(sections), image);
+    }
+}
+
 TEST(PolicySerialize, SectionsInTypeOrder) {
     const auto sections = toSections(sample());
     const SectionType order[] = {SectionType::Strings, SectionType::Sets, SectionType::Matchers,
@@ -350,13 +399,14 @@ TEST(PolicySerialize, GoldenTinyImage) {
                       "00000000 00000000 00000000"             // no tools, data or dynamic sets
                       "01000000"                               // one rule:
                       "00000000 00000000 00000000 01000000"    // id 0, principal 0, module 0, line 1
-                      "00 00 0000000000000000 00"              // permit, not limited, limit 0, no audit
+                      "00 00 0000000000000000"                 // permit, not limited, limit 0
+                      "0000000000000000 00 00"                 // window 0, key agent, no audit
                       "00000000 00000000"                      // no redact, no approve
                       "00000000"                               // no consents
                       "01000000"                               // one module:
                       "00000000 00000000 0100000000000000 01"  // name 0, principal 0, version 1, root
                       "0000000000000000000000000000000000000000000000000000000000000000"));  // source hash
-    EXPECT_EQ(sections[5].data.size(), 157u);
+    EXPECT_EQ(sections[5].data.size(), 166u);
 }
 
 TEST(PolicySerialize, ThroughTheBundleContainer) {
@@ -433,8 +483,11 @@ TEST(PolicySerialize, DecodingErrors) {
     EXPECT_EQ(patched(SectionType::Metadata, 81, 3), "METADATA: offset 81: rule 0: kind: unknown rule kind 3");
     EXPECT_EQ(patched(SectionType::Metadata, 82, 2),
               "METADATA: offset 82: rule 0: limited: byte 2 is not a bool (0 or 1)");
-    EXPECT_EQ(patched(SectionType::Metadata, 124, 0xff),
-              "METADATA: offset 124: module 0: root: byte 255 is not a bool (0 or 1)");
+    EXPECT_EQ(patched(SectionType::Metadata, 99, 4), "METADATA: offset 99: rule 0: key: unknown rate-limit key 4");
+    EXPECT_EQ(patched(SectionType::Metadata, 100, 2),
+              "METADATA: offset 100: rule 0: audit: byte 2 is not a bool (0 or 1)");
+    EXPECT_EQ(patched(SectionType::Metadata, 133, 0xff),
+              "METADATA: offset 133: module 0: root: byte 255 is not a bool (0 or 1)");
     EXPECT_EQ(patched(SectionType::Matchers, 4, 2), "MATCHERS: offset 4: matcher 0: kind: unknown matcher kind 2");
     EXPECT_EQ(patched(SectionType::Strings, 0, 2), "STRINGS: offset 0: string count: 2 needs at least 8 bytes, 5 left");
     EXPECT_EQ(patched(SectionType::Strings, 4, 2),
@@ -444,10 +497,10 @@ TEST(PolicySerialize, DecodingErrors) {
     Bytes longer = metadata;
     longer.push_back(0);
     EXPECT_EQ(decodeError(withBody(sections, SectionType::Metadata, longer)),
-              "METADATA: offset 157: trailing bytes: 1 unread after the modules");
+              "METADATA: offset 166: trailing bytes: 1 unread after the modules");
     Bytes shorter(metadata.begin(), metadata.end() - 1);
     EXPECT_EQ(decodeError(withBody(sections, SectionType::Metadata, shorter)),
-              "METADATA: offset 104: module count: 1 needs at least 49 bytes, 48 left");
+              "METADATA: offset 113: module count: 1 needs at least 49 bytes, 48 left");
     Bytes cut(metadata.begin(), metadata.begin() + 6);
     EXPECT_EQ(decodeError(withBody(sections, SectionType::Metadata, cut)),
               "METADATA: offset 4: compiler version: truncated: needs 4 bytes, 2 left");
@@ -456,7 +509,7 @@ TEST(PolicySerialize, DecodingErrors) {
     const Bytes oneMebi = fromHex("00001000");  // 1 << 20
     std::copy(oneMebi.begin(), oneMebi.end(), manyRules.begin() + 61);
     EXPECT_EQ(decodeError(withBody(sections, SectionType::Metadata, manyRules)),
-              "METADATA: offset 61: rule count: 1048576 needs at least 36700160 bytes, 92 left");
+              "METADATA: offset 61: rule count: 1048576 needs at least 46137344 bytes, 101 left");
     manyRules[61] = manyRules[62] = manyRules[63] = manyRules[64] = 0xff;
     EXPECT_EQ(decodeError(withBody(sections, SectionType::Metadata, manyRules)),
               "METADATA: offset 61: rule count: 4294967295 exceeds the limit of 1048576 rules");
@@ -688,6 +741,16 @@ std::vector<Case> validateCases() {
          "METADATA: rule 1: limit: -1 is not positive (a rate-limited rule needs at least 1)"},
         {"rule limit without rate limit", [](Image& i) { i.rules[0].limit = 7; },
          "METADATA: rule 0: limit: 7 without a rate limit (not 0)"},
+        {"rule window zero", [](Image& i) { i.rules[1].window = 0; },
+         "METADATA: rule 1: window: 0 is not positive (a rate-limited rule needs a window of at least 1 ns)"},
+        {"rule window negative", [](Image& i) { i.rules[1].window = -1; },
+         "METADATA: rule 1: window: -1 is not positive (a rate-limited rule needs a window of at least 1 ns)"},
+        {"rule window without rate limit", [](Image& i) { i.rules[0].window = 60'000'000'000; },
+         "METADATA: rule 0: window: 60000000000 without a rate limit (not 0)"},
+        {"rule key", [](Image& i) { i.rules[1].key = Rule::LimitKey(4); },
+         "METADATA: rule 1: key: unknown rate-limit key 4", false},
+        {"rule key without rate limit", [](Image& i) { i.rules[2].key = Rule::LimitKey::Tool; },
+         "METADATA: rule 2: key: 3 without a rate limit (not 0, agent)"},
         {"rule redact", [](Image& i) { i.rules[0].redact = {46}; },
          "METADATA: rule 0: redact 0: string id 46 is out of range (the string table has 46 strings)"},
         {"rule redact unsorted",

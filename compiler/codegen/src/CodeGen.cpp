@@ -402,6 +402,22 @@ void Generator::buildTables() {
                 if (r->limit) {
                     row.limited = true;
                     row.limit = r->limit->count;
+                    const RateLimit& l = *r->limit;
+                    static const std::map<std::string, std::int64_t> windows{{"second", 1'000'000'000},
+                                                                             {"minute", 60'000'000'000},
+                                                                             {"hour", 3'600'000'000'000},
+                                                                             {"day", 86'400'000'000'000}};
+                    // Sema has checked the window and the key; a bad one is reported there, never generated.
+                    if (l.durationWindow) {
+                        row.window = l.windowCount * sema::durationUnit(l.windowUnit.text).value_or(0);
+                    } else if (auto w = windows.find(l.windowUnit.text); w != windows.end()) {
+                        row.window = w->second;
+                    }
+                    const std::string key = l.key ? l.key->text : "agent";
+                    row.key = key == "session" ? policy::Rule::LimitKey::Session
+                              : key == "user"  ? policy::Rule::LimitKey::User
+                              : key == "tool"  ? policy::Rule::LimitKey::Tool
+                                               : policy::Rule::LimitKey::Agent;
                 }
                 body = &r->body;
                 obligations = &r->obligations;

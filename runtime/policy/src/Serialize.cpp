@@ -151,6 +151,8 @@ std::vector<std::uint8_t> encodeMetadata(const Image& image) {
         w.u8(static_cast<std::uint8_t>(r.kind));
         w.boolean(r.limited);
         w.i64(r.limit);
+        w.i64(r.window);
+        w.u8(static_cast<std::uint8_t>(r.key));
         w.boolean(r.audit);
         w.ids(r.redact);
         w.ids(r.approve);
@@ -336,7 +338,7 @@ constexpr std::uint64_t kParamSize = 4 + 1;
 constexpr std::uint64_t kDataSize = 6 * 4;
 constexpr std::uint64_t kMinDynamicSet = 4;
 constexpr std::uint64_t kElementSize = 1 + 4;
-constexpr std::uint64_t kMinRule = 4 * 4 + 1 + 1 + 8 + 1 + 4 + 4;
+constexpr std::uint64_t kMinRule = 4 * 4 + 1 + 1 + 8 + 8 + 1 + 1 + 4 + 4;
 constexpr std::uint64_t kMinConsent = 4 + 1 + 1 + 4;
 constexpr std::uint64_t kModuleSize = 4 + 4 + 8 + 1 + 32;
 constexpr std::uint64_t kMaxLatticeWords = (std::uint64_t{kMaxLabels} * kMaxLabels + 63) / 64;
@@ -496,6 +498,8 @@ void decodeMetadata(Reader& r, Image& image) {
         rule.kind = r.enumeration<Rule::Kind>("kind", "rule kind", 3);
         rule.limited = r.boolean("limited");
         rule.limit = r.i64("limit");
+        rule.window = r.i64("window");
+        rule.key = r.enumeration<Rule::LimitKey>("key", "rate-limit key", 4);
         rule.audit = r.boolean("audit");
         rule.redact = r.ids("redact count", "redact and approve entries", kMaxObligations, &obligations);
         rule.approve = r.ids("approve count", "redact and approve entries", kMaxObligations, &obligations);

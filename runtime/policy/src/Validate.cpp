@@ -455,6 +455,21 @@ std::optional<Error> checkRules(const Image& image) {
         if (!r.limited && r.limit != 0) {
             return fail("METADATA", where + "limit: " + std::to_string(r.limit) + " without a rate limit (not 0)");
         }
+        if (r.limited && r.window <= 0) {
+            return fail("METADATA", where + "window: " + std::to_string(r.window) +
+                                        " is not positive (a rate-limited rule needs a window of at least 1 ns)");
+        }
+        if (!r.limited && r.window != 0) {
+            return fail("METADATA", where + "window: " + std::to_string(r.window) + " without a rate limit (not 0)");
+        }
+        if (r.key != Rule::LimitKey::Agent && r.key != Rule::LimitKey::Session && r.key != Rule::LimitKey::User &&
+            r.key != Rule::LimitKey::Tool) {
+            return fail("METADATA", where + "key: unknown rate-limit key " + num(static_cast<std::uint8_t>(r.key)));
+        }
+        if (!r.limited && r.key != Rule::LimitKey::Agent) {
+            return fail("METADATA", where + "key: " + num(static_cast<std::uint8_t>(r.key)) +
+                                        " without a rate limit (not 0, agent)");
+        }
         if (auto p = badSortedStrings(image, r.redact, "redact")) return fail("METADATA", where + *p);
         if (auto p = badSortedStrings(image, r.approve, "approve")) return fail("METADATA", where + *p);
     }

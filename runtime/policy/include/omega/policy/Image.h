@@ -111,13 +111,18 @@ struct DynamicSet {
 
 struct Rule {
     enum class Kind : std::uint8_t { Permit = 0, Forbid = 1, Obligation = 2 };
+    // What a rate limit counts separately (`per KEY`, docs/language.md 5.6): one counter per requesting agent,
+    // session.id, request.user or tool name.
+    enum class LimitKey : std::uint8_t { Agent = 0, Session = 1, User = 2, Tool = 3 };
     std::uint32_t id = 0;         // string id of "module:line"
     std::uint32_t principal = 0;  // string id
     std::uint32_t module = 0;     // index into Image::modules
     std::uint32_t line = 0;
     Kind kind = Kind::Permit;
-    bool limited = false;    // has a rate limit
-    std::int64_t limit = 0;  // the limit's count, when limited
+    bool limited = false;            // has a rate limit
+    std::int64_t limit = 0;          // the limit's count, when limited
+    std::int64_t window = 0;         // the window in nanoseconds, > 0 exactly when limited
+    LimitKey key = LimitKey::Agent;  // what is counted separately; Agent when not limited
     bool audit = false;
     std::vector<std::uint32_t> redact;   // string ids, sorted, unique
     std::vector<std::uint32_t> approve;  // string ids, sorted, unique
