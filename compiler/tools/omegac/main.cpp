@@ -1,5 +1,6 @@
 // omegac: the Omega policy compiler driver. Parses arguments, runs the library stages, prints diagnostics and
 // returns an exit code CI can rely on: 0 clean, 1 policy errors (or findings), 2 usage or I/O problems.
+#include "omega/analysis/Analysis.h"
 #include "omega/ast/Printer.h"
 #include "omega/bundle/Signing.h"
 #include "omega/codegen/CodeGen.h"
@@ -392,6 +393,61 @@ int runTest(const std::vector<std::string>& files, const CommonOptions& o, bool 
     return report.failed() == 0 ? kOk : kErrors;
 }
 
+// Proves things about the program with Z3 (docs/analysis.md) and reports each finding with its witness request.
+int runLint(const std::vector<std::string>& files, const CommonOptions& o, unsigned timeoutMs,
+            const std::string& failOn) {
+    auto c = loadChecked(files, o);
+    if (c->status != kOk) return c->status;
+    eval::Evaluator ev(c->loaded.program.modules, c->model);
+    analysis::Options options;
+    options.timeoutMs = timeoutMs;
+    std::vector<analysis::Finding> findings = analysis::analyze(ev, options);
+    std::size_t failing = 0, unknown = 0;
+    for (const analysis::Finding& f : findings) {
+        unknown += f.unknown;
+        if (!f.unknown && (failOn == "warning" || f.severity == analysis::Severity::Error)) ++failing;
+    }
+    if (o.format == "json") {
+        std::string out = "{\"findings\":[";
+        for (std::size_t i = 0; i < findings.size(); ++i) {
+            const analysis::Finding& f = findings[i];
+            out += std::string(i ? "," : "") + "{\"code\":" + ast::quoteString(f.code) +
+                   ",\"severity\":" + ast::quoteString(analysis::severityName(f.severity)) +
+                   ",\"status\":" + (f.unknown ? "\"unknown\"" : "\"found\"") +
+                   ",\"message\":" + ast::quoteString(f.message) + ",\"rules\":[";
+            for (std::size_t k = 0; k < f.rules.size(); ++k) {
+                const eval::RuleInfo& r = *f.rules[k];
+                out += std::string(k ? "," : "") + "{\"id\":" + ast::quoteString(r.id) +
+                       ",\"principal\":" + ast::quoteString(r.principal) +
+                       ",\"file\":" + ast::quoteString(c->sm.file(r.span.file).path) +
+                       ",\"line\":" + std::to_string(r.span.begin.line) +
+                       ",\"column\":" + std::to_string(r.span.begin.col) + "}";
+            }
+            out += "]";
+            if (!f.witness.empty()) out += ",\"witness\":" + f.witness;
+            out += "}";
+        }
+        out += "],\"summary\":{\"findings\":" + std::to_string(findings.size() - unknown) +
+               ",\"unknown\":" + std::to_string(unknown) + "}}";
+        std::cout << out << '\n';
+    } else {
+        source::DiagnosticEngine diags(100000);
+        for (const analysis::Finding& f : findings) {
+            const eval::RuleInfo& first = *f.rules.front();
+            auto severity = f.unknown                                 ? source::Severity::Note
+                            : f.severity == analysis::Severity::Error ? source::Severity::Error
+                                                                      : source::Severity::Warning;
+            source::Diagnostic& d = diags.report(severity, f.code, first.span, f.message);
+            for (std::size_t k = 1; k < f.rules.size(); ++k)
+                d.notes.push_back({f.rules[k]->id + " (" + f.rules[k]->principal + ") is here", f.rules[k]->span});
+            if (!f.witness.empty()) d.help = "for example: " + f.witness;
+        }
+        printDiagnostics(c->sm, diags, o);
+        if (findings.empty()) std::cout << "lint: no findings\n";
+    }
+    return failing ? kErrors : kOk;
+}
+
 int runCheck(const std::vector<std::string>& files, const CommonOptions& o, bool werror, bool quiet) {
     source::SourceManager sm;
     source::DiagnosticEngine diags;
@@ -561,6 +617,20 @@ int main(int argc, char** argv) {
         "Exit status: 0 every request decided, 1 policy errors or a request that could not be decoded "
         "(it is printed as a deny with an error), 2 usage or I/O problems.");
 
+    unsigned lintTimeout = 10000;
+    std::string failOn = "warning";
+    CLI::App* lintCmd = app.add_subcommand(
+        "lint", "Find conflicts, shadowed and dead rules with Z3, each with a witness request (docs/analysis.md)");
+    lintCmd->add_option("files", files, "Policy sources (.omega); analysed together as one program")->required();
+    lintCmd->add_option("--timeout", lintTimeout, "Milliseconds per solver query; a query that runs out is unknown")
+        ->check(CLI::Range(1u, 3600000u));
+    lintCmd->add_option("--fail-on", failOn, "Lowest severity that makes the exit status 1: warning or error")
+        ->check(CLI::IsMember({"warning", "error"}));
+    addCommon(*lintCmd, common);
+    lintCmd->footer(
+        "Exit status: 0 no finding at or above --fail-on (unknowns do not fail), 1 such findings or policy errors, "
+        "2 usage or I/O problems.");
+
     bool verbose = false;
     CLI::App* testCmd = app.add_subcommand("test", "Run the test blocks of policy sources and report rule coverage");
     testCmd->add_option("files", files, "Policy sources (.omega); their imports' tests are not run")->required();
@@ -589,6 +659,7 @@ int main(int argc, char** argv) {
     try {
         if (*check) return runCheck(files, common, werror, quiet);
         if (*fmt) return runFmt(files, common, fmtCheck, fmtWrite);
+        if (*lintCmd) return runLint(files, common, lintTimeout, failOn);
         if (*compileCmd) return runCompile(files, common, output, signKeys, compileQuiet);
         if (*hashCmd) return runHash(bundlePath);
         if (*disasmCmd) return runDisasm(bundlePath);

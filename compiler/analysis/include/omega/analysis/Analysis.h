@@ -1,0 +1,35 @@
+// The analyser: proves things about a checked program with Z3 (docs/analysis.md). Each rule becomes a formula over
+// a symbolic request of its action; a finding is a satisfiable (or unsatisfiable) combination of them, and every
+// satisfiable one carries a witness: a concrete request in the JSON of docs/requests.md that `omegac eval` reads.
+#pragma once
+
+#include "omega/ast/Ast.h"
+#include "omega/eval/Evaluator.h"
+#include "omega/sema/Sema.h"
+
+#include <string>
+#include <vector>
+
+namespace omega::analysis {
+
+enum class Severity { Note, Warning, Error };
+const char* severityName(Severity s);
+
+struct Finding {
+    std::string code;  // stable: A0101 conflict, A0102 shadowed permit, A0103 dead rule
+    Severity severity = Severity::Warning;
+    std::string message;
+    std::vector<const eval::RuleInfo*> rules;  // the rules involved, the first one is where it is reported
+    bool unknown = false;                      // the solver gave up (time limit): nothing is claimed either way
+    std::string witness;  // a request (JSON, one line) that shows it; empty for proofs and unknowns
+};
+
+struct Options {
+    unsigned timeoutMs = 10000;  // per solver query; a query that runs out is reported as unknown
+};
+
+// INVARIANT: `ev` was built over the checked `modules` and `model` and outlives the result (findings point at its
+// rules). Findings come in rule order.
+std::vector<Finding> analyze(const eval::Evaluator& ev, const Options& options = {});
+
+}  // namespace omega::analysis

@@ -1,0 +1,164 @@
+// The findings (Analysis.h): dead rules, conflicts between a permit and a forbid, and permits that never take
+// effect. One Z3 context and one solver per action; every query is a push, its formulas, a check and a pop.
+#include "omega/analysis/Analysis.h"
+
+#include "Encoder.h"
+
+#include <algorithm>
+#include <map>
+
+namespace omega::analysis {
+
+using eval::RuleInfo;
+
+const char* severityName(Severity s) {
+    switch (s) {
+        case Severity::Note: return "note";
+        case Severity::Warning: return "warning";
+        case Severity::Error: return "error";
+    }
+    return "warning";
+}
+
+namespace {
+
+const char* kindName(RuleInfo::Kind k) {
+    switch (k) {
+        case RuleInfo::Kind::Permit: return "permit";
+        case RuleInfo::Kind::Forbid: return "forbid";
+        case RuleInfo::Kind::Obligation: return "obligation rule";
+    }
+    return "rule";
+}
+
+std::string describe(const RuleInfo& r) {
+    return std::string(kindName(r.kind)) + " " + r.id + " (" + r.principal + ")";
+}
+
+}  // namespace
+
+std::vector<Finding> analyze(const eval::Evaluator& ev, const Options& options) {
+    std::vector<Finding> findings;
+    z3::context ctx;
+    std::map<const RuleInfo*, std::size_t> order;
+    for (const RuleInfo& r : ev.rules()) order.emplace(&r, order.size());
+
+    for (ast::Action action : ast::kAllActions) {
+        std::vector<const RuleInfo*> rules;
+        for (const RuleInfo& r : ev.rules())
+            if (r.body->action == action) rules.push_back(&r);
+        if (rules.empty()) continue;
+
+        Encoder enc(ctx, ev, action);
+        std::map<const RuleInfo*, z3::expr> match, scope;
+        for (const RuleInfo* r : rules) {
+            match.emplace(r, enc.matches(*r));
+            scope.emplace(r, enc.scope(*r));
+        }
+        z3::solver solver(ctx);
+        z3::params params(ctx);
+        params.set("timeout", options.timeoutMs);
+        solver.set(params);
+        solver.add(enc.domain());
+
+        // Satisfiable with a witness, unsatisfiable, or unknown.
+        enum class Answer { Sat, Unsat, Unknown };
+        auto ask = [&](const z3::expr& formula, std::string* witness) {
+            solver.push();
+            solver.add(formula);
+            Answer a = Answer::Unknown;
+            switch (solver.check()) {
+                case z3::sat:
+                    a = Answer::Sat;
+                    if (witness) *witness = enc.witness(solver.get_model());
+                    break;
+                case z3::unsat: a = Answer::Unsat; break;
+                case z3::unknown: a = Answer::Unknown; break;
+            }
+            solver.pop();
+            return a;
+        };
+        auto unknown = [&](const std::string& code, std::vector<const RuleInfo*> involved, const std::string& what) {
+            Finding f;
+            f.code = code;
+            f.severity = Severity::Note;
+            f.unknown = true;
+            f.rules = std::move(involved);
+            f.message = "unknown: the solver gave no answer within " + std::to_string(options.timeoutMs) +
+                        " ms on whether " + what;
+            findings.push_back(std::move(f));
+        };
+
+        std::vector<const RuleInfo*> live;
+        for (const RuleInfo* r : rules) {
+            switch (ask(match.at(r), nullptr)) {
+                case Answer::Unsat: {
+                    Finding f;
+                    f.code = "A0103";
+                    f.message = std::string(kindName(r->kind)) + " " + r->id +
+                                " is dead: no request can match it (its target, subject and condition cannot all hold)";
+                    f.rules = {r};
+                    findings.push_back(std::move(f));
+                    break;
+                }
+                case Answer::Unknown: unknown("A0103", {r}, describe(*r) + " can match any request"); break;
+                case Answer::Sat: live.push_back(r); break;
+            }
+        }
+
+        std::vector<const RuleInfo*> permits, forbids;
+        for (const RuleInfo* r : live) {
+            if (r->kind == RuleInfo::Kind::Permit) permits.push_back(r);
+            if (r->kind == RuleInfo::Kind::Forbid) forbids.push_back(r);
+        }
+        for (const RuleInfo* p : permits) {
+            std::vector<const RuleInfo*> conflicting;
+            for (const RuleInfo* f : forbids) {
+                // Only rules whose targets and subjects meet can conflict: a cheap query first.
+                if (ask(scope.at(p) && scope.at(f), nullptr) == Answer::Unsat) continue;
+                std::string witness;
+                switch (ask(match.at(p) && match.at(f), &witness)) {
+                    case Answer::Sat: {
+                        Finding c;
+                        c.code = "A0101";
+                        const bool across = p->principal != f->principal;
+                        c.message = describe(*p) + " and " + describe(*f) + " both match a request; the forbid wins" +
+                                    (across ? " (a conflict between principals)" : "");
+                        c.rules = {p, f};
+                        c.witness = std::move(witness);
+                        findings.push_back(std::move(c));
+                        conflicting.push_back(f);
+                        break;
+                    }
+                    case Answer::Unknown:
+                        unknown("A0101", {p, f}, describe(*p) + " and " + describe(*f) + " can both match");
+                        break;
+                    case Answer::Unsat: break;
+                }
+            }
+            if (conflicting.empty()) continue;
+            // Shadowed: every request the permit matches, some forbid matches too.
+            z3::expr_vector any(ctx);
+            for (const RuleInfo* f : conflicting) any.push_back(match.at(f));
+            switch (ask(match.at(p) && !z3::mk_or(any), nullptr)) {
+                case Answer::Unsat: {
+                    Finding s;
+                    s.code = "A0102";
+                    s.message = describe(*p) + " never takes effect: every request it matches is forbidden";
+                    s.rules = {p};
+                    s.rules.insert(s.rules.end(), conflicting.begin(), conflicting.end());
+                    findings.push_back(std::move(s));
+                    break;
+                }
+                case Answer::Unknown: unknown("A0102", {p}, describe(*p) + " is shadowed by forbids"); break;
+                case Answer::Sat: break;
+            }
+        }
+    }
+    std::stable_sort(findings.begin(), findings.end(), [&](const Finding& a, const Finding& b) {
+        return order.at(a.rules.front()) < order.at(b.rules.front());
+    });
+    return findings;
+}
+
+}  // namespace omega::analysis

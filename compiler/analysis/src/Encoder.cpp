@@ -1,0 +1,709 @@
+// The symbolic request and the three-valued encoding of rules (Encoder.h, docs/analysis.md).
+#include "Encoder.h"
+
+#include "omega/sema/Schema.h"
+
+#include <cstdio>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <set>
+
+namespace omega::analysis {
+
+using namespace omega::ast;
+
+namespace {
+
+bool targeted(Action a) {
+    return a == Action::Tool || a == Action::Read || a == Action::Write;
+}
+
+bool isSetType(TypeKind t) {
+    return t == TypeKind::StringSet || t == TypeKind::LabelSet || t == TypeKind::EmptySet;
+}
+
+z3::expr any(z3::context& c, const std::vector<z3::expr>& xs) {
+    z3::expr_vector v(c);
+    for (const auto& x : xs) v.push_back(x);
+    return v.empty() ? c.bool_val(false) : z3::mk_or(v);
+}
+
+z3::expr all(z3::context& c, const std::vector<z3::expr>& xs) {
+    z3::expr_vector v(c);
+    for (const auto& x : xs) v.push_back(x);
+    return v.empty() ? c.bool_val(true) : z3::mk_and(v);
+}
+
+z3::expr reUnion(const z3::expr& a, const z3::expr& b) {
+    Z3_ast args[2] = {a, b};
+    return z3::expr(a.ctx(), Z3_mk_re_union(a.ctx(), 2, args));
+}
+
+// Printable ASCII without the backslash (so model strings need no unescaping); the alphabet of request strings.
+z3::expr printable(z3::context& c) {
+    return reUnion(z3::range(c.string_val(" "), c.string_val("[")), z3::range(c.string_val("]"), c.string_val("~")));
+}
+
+void collectLiterals(const Expr& e, std::set<std::string>& strings, std::set<std::string>& hashes) {
+    if (e.kind == Expr::Kind::String) strings.insert(e.text);
+    if (e.kind == Expr::Kind::Hash) hashes.insert(e.algorithm.text + ":" + e.text);
+    for (const auto& k : e.kids) collectLiterals(*k, strings, hashes);
+}
+
+std::string fresh(const std::string& base, const std::set<std::string>& taken) {
+    std::string s = base;
+    while (taken.count(s)) s += "~";
+    return s;
+}
+
+}  // namespace
+
+Encoder::Encoder(z3::context& ctx, const eval::Evaluator& ev, Action action)
+    : ctx_(ctx),
+      ev_(ev),
+      model_(ev.model()),
+      action_(action),
+      target_(ctx.int_const("target")),
+      agent_(ctx.int_const("agent")),
+      recipient_(ctx.int_const("recipient")) {
+    for (const auto& [name, _] : model_.agents) agents_.push_back(name);
+    if (action == Action::Tool)
+        for (const auto& [name, _] : model_.tools) targets_.push_back(name);
+    if (action == Action::Read || action == Action::Write)
+        for (const auto& [name, _] : model_.data) targets_.push_back(name);
+    auto index = [&](const z3::expr& x, std::size_t n) {
+        domain_.push_back(x >= 0 && x < ctx_.int_val(static_cast<int>(n)));
+    };
+    index(agent_, agents_.size());
+    if (targeted(action)) index(target_, targets_.size());
+    if (action == Action::Send) index(recipient_, agents_.size());
+
+    // The universe of set elements and the hash values: every literal the program mentions, and fresh ones.
+    std::set<std::string> strings, hashes;
+    for (const eval::RuleInfo& r : ev_.rules())
+        if (r.body->condition) collectLiterals(*r.body->condition, strings, hashes);
+    for (const auto& [_, s] : model_.sets)
+        if (s.type != TypeKind::LabelSet) strings.insert(s.values.begin(), s.values.end());
+    for (const auto& [_, d] : model_.data) {
+        strings.insert(d.purposes.begin(), d.purposes.end());
+        strings.insert(d.fields.begin(), d.fields.end());
+    }
+    for (const auto& [_, a] : model_.agents) {
+        for (const auto& [attr, v] : a.attributes)
+            if (v.expr) collectLiterals(*v.expr, strings, hashes);
+        if (a.measurement) hashes.insert(*a.measurement);
+    }
+    for (const auto& [_, k] : model_.kernels) hashes.insert(k.modules.begin(), k.modules.end());
+    universe_.assign(strings.begin(), strings.end());
+    universe_.push_back(fresh("~u0", strings));
+    universe_.push_back(fresh("~u1", strings));
+    hashes_.assign(hashes.begin(), hashes.end());
+    hashes_.push_back(fresh("sha256:" + std::string(64, '0'), hashes));
+}
+
+z3::expr Encoder::domain() const {
+    return all(ctx_, domain_);
+}
+
+Encoder::Var Encoder::makeVar(const std::string& name, TypeKind type) {
+    Var var{type, ctx_.bool_const((name + "?").c_str()), ctx_.bool_val(false), {}};
+    switch (type) {
+        case TypeKind::String:
+            var.v = ctx_.string_const(name.c_str());
+            domain_.push_back(z3::in_re(var.v, z3::star(printable(ctx_))));
+            break;
+        case TypeKind::Hash: {
+            var.v = ctx_.string_const(name.c_str());
+            std::vector<z3::expr> choices;
+            for (const auto& h : hashes_) choices.push_back(var.v == stringVal(h));
+            domain_.push_back(any(ctx_, choices));
+            break;
+        }
+        case TypeKind::Int:
+        case TypeKind::Size:
+        case TypeKind::Duration:
+            var.v = ctx_.int_const(name.c_str());
+            domain_.push_back(var.v >= ctx_.int_val(std::numeric_limits<std::int64_t>::min()) &&
+                              var.v <= ctx_.int_val(std::numeric_limits<std::int64_t>::max()));
+            break;
+        case TypeKind::Bool: var.v = ctx_.bool_const(name.c_str()); break;
+        case TypeKind::Label:
+            var.v = ctx_.int_const(name.c_str());
+            // Requests may only name declared labels (docs/requests.md).
+            domain_.push_back(var.v >= 0 && var.v < ctx_.int_val(static_cast<int>(model_.lattice.names.size())));
+            break;
+        case TypeKind::StringSet:
+        case TypeKind::EmptySet:
+            for (std::size_t u = 0; u < universe_.size(); ++u)
+                var.mem.push_back(ctx_.bool_const((name + "#" + std::to_string(u)).c_str()));
+            break;
+        case TypeKind::LabelSet:
+            for (std::size_t l = 0; l < model_.lattice.names.size(); ++l)
+                var.mem.push_back(ctx_.bool_const((name + "#" + std::to_string(l)).c_str()));
+            break;
+        default: break;
+    }
+    return var;
+}
+
+Encoder::Var& Encoder::field(const std::string& key, TypeKind type) {
+    const std::string name = key + ":" + typeName(type);
+    auto it = vars_.find(name);
+    if (it != vars_.end()) return it->second;
+    Var var = makeVar(key, type);
+    if (key.compare(0, 5, "args.") == 0) {
+        // Every parameter of the target tool is given (docs/requests.md); other tools have no such argument.
+        std::vector<z3::expr> has;
+        const std::string param = key.substr(5);
+        for (std::size_t i = 0; i < targets_.size(); ++i) {
+            const sema::ToolInfo& tool = model_.tools.at(targets_[i]);
+            const sema::ParamInfo* p = tool.param(param);
+            if (p && p->type == type) has.push_back(target_ == ctx_.int_val(static_cast<int>(i)));
+        }
+        domain_.push_back(var.present == any(ctx_, has));
+    } else if (isSetType(type)) {
+        domain_.push_back(var.present);  // a supplied set that is not given is empty, never absent
+    }
+    return vars_.emplace(name, std::move(var)).first->second;
+}
+
+Encoder::Val Encoder::fromVar(const Var& var, TypeKind type) {
+    Val v{Val::Kind::Int, var.present, var.v, var.mem, {}, type == TypeKind::LabelSet};
+    if (type == TypeKind::String || type == TypeKind::Hash) v.kind = Val::Kind::Str;
+    if (type == TypeKind::Bool) v.kind = Val::Kind::Bool;
+    if (isSetType(type)) v.kind = Val::Kind::Set;
+    return v;
+}
+
+Encoder::Val Encoder::constSet(const std::vector<std::string>& items, bool labels) {
+    Val v{Val::Kind::Set, ctx_.bool_val(true), ctx_.bool_val(false), {}, {}, labels};
+    if (labels) {
+        for (const auto& l : model_.lattice.names)
+            v.mem.push_back(ctx_.bool_val(std::find(items.begin(), items.end(), l) != items.end()));
+    } else {
+        for (const auto& u : universe_)
+            v.mem.push_back(ctx_.bool_val(std::find(items.begin(), items.end(), u) != items.end()));
+    }
+    return v;
+}
+
+// A fact of the agent (or recipient) from the declarations: a choice over the agent index.
+Encoder::Val Encoder::agentFact(const std::string& root, const std::string& field, TypeKind type) {
+    const z3::expr& idx = root == "agent" ? agent_ : recipient_;
+    std::vector<z3::expr> present;
+    z3::expr chosen = type == TypeKind::Bool                                 ? ctx_.bool_val(false)
+                      : (type == TypeKind::String || type == TypeKind::Hash) ? stringVal("")
+                                                                             : ctx_.int_val(0);
+    const bool set = isSetType(type);
+    std::size_t width = type == TypeKind::LabelSet ? model_.lattice.names.size() : universe_.size();
+    std::vector<std::vector<z3::expr>> mem(width);
+    for (std::size_t i = 0; i < agents_.size(); ++i) {
+        const z3::expr is = idx == ctx_.int_val(static_cast<int>(i));
+        std::optional<eval::Value> value;
+        const sema::AgentInfo& a = model_.agents.at(agents_[i]);
+        if (field == "name")
+            value = eval::Value::string(a.name);
+        else if (field == "owner" && a.owner)
+            value = eval::Value::string(*a.owner);
+        else if (field == "measurement" && a.measurement)
+            value = eval::Value{eval::Value::Kind::Hash, 0, *a.measurement, {}};
+        else if (auto it = a.attributes.find(field); it != a.attributes.end() && it->second.expr)
+            value = ev_.literal(*it->second.expr);
+        if (!value) continue;
+        present.push_back(is);
+        if (set) {
+            for (std::size_t u = 0; u < width; ++u) {
+                const std::string& item = type == TypeKind::LabelSet ? model_.lattice.names[u] : universe_[u];
+                if (value->items.count(item)) mem[u].push_back(is);
+            }
+            continue;
+        }
+        z3::expr v = ctx_.int_val(0);
+        switch (value->kind) {
+            case eval::Value::Kind::Bool: v = ctx_.bool_val(value->number != 0); break;
+            case eval::Value::Kind::Int: v = ctx_.int_val(value->number); break;
+            case eval::Value::Kind::Label: v = ctx_.int_val(static_cast<int>(*model_.lattice.find(value->text))); break;
+            default: v = stringVal(value->text); break;
+        }
+        chosen = z3::ite(is, v, chosen);
+    }
+    Val out{Val::Kind::Int, any(ctx_, present), chosen, {}, {}, type == TypeKind::LabelSet};
+    if (type == TypeKind::String || type == TypeKind::Hash) out.kind = Val::Kind::Str;
+    if (type == TypeKind::Bool) out.kind = Val::Kind::Bool;
+    if (set) {
+        out.kind = Val::Kind::Set;
+        for (auto& m : mem) out.mem.push_back(any(ctx_, m));
+    }
+    return out;
+}
+
+Encoder::Val Encoder::path(const std::vector<Ident>& p, TypeKind type) {
+    const std::string& root = p[0].text;
+    if (p.size() == 1 && !sema::isRoot(root)) {
+        if (auto l = model_.lattice.find(root))
+            return {Val::Kind::Int, ctx_.bool_val(true), ctx_.int_val(*l), {}, {}, false};
+        if (auto s = model_.sets.find(root); s != model_.sets.end())
+            return constSet(s->second.values, s->second.type == TypeKind::LabelSet);
+        auto a = std::find(agents_.begin(), agents_.end(), root);
+        return {Val::Kind::Int, ctx_.bool_val(true), ctx_.int_val(static_cast<int>(a - agents_.begin())), {}, {},
+                false};
+    }
+    const std::string name = p.size() > 1 ? p[1].text : "";
+    if ((root == "agent" || root == "recipient") && name.empty())
+        return {Val::Kind::Int, ctx_.bool_val(true), root == "agent" ? agent_ : recipient_, {}, {}, false};
+    if (root == "agent" || root == "recipient") return agentFact(root, name, type);
+    if (root == "args") return fromVar(field("args." + name, type), type);
+    const sema::FieldDef* def = sema::findField(root, name);
+    if (def && def->supplied) return fromVar(field(root + "." + name, type), type);
+    const std::string& field = name;
+    // Derived facts of the target tool or data resource: a choice over the target index.
+    std::vector<z3::expr> present;
+    z3::expr chosen = type == TypeKind::Bool     ? ctx_.bool_val(false)
+                      : type == TypeKind::String ? stringVal("")
+                                                 : ctx_.int_val(0);
+    std::vector<std::vector<z3::expr>> mem(universe_.size());
+    for (std::size_t i = 0; i < targets_.size(); ++i) {
+        const z3::expr is = target_ == ctx_.int_val(static_cast<int>(i));
+        std::optional<z3::expr> v;
+        std::optional<std::set<std::string>> items;
+        if (root == "tool" && action_ == Action::Tool) {
+            const sema::ToolInfo& t = model_.tools.at(targets_[i]);
+            if (field == "name") v = stringVal(t.name);
+            if (field == "provider") v = stringVal(t.name.substr(0, t.name.find('.')));
+            if (field == "label" && t.resultLabel) v = ctx_.int_val(*t.resultLabel);
+            if (field == "sink") v = ctx_.bool_val(t.sink);
+            if (field == "privileged") v = ctx_.bool_val(t.privileged);
+            if (field == "pinned") v = ctx_.bool_val(!t.pin.empty());
+        } else if (root == "data" && (action_ == Action::Read || action_ == Action::Write)) {
+            const sema::DataInfo& d = model_.data.at(targets_[i]);
+            if (field == "name") v = stringVal(d.name);
+            if (field == "label" && d.label) v = ctx_.int_val(*d.label);
+            if (field == "region" && d.region) v = stringVal(*d.region);
+            if (field == "owner" && d.owner) v = stringVal(*d.owner);
+            if (field == "purpose") items = d.purposes;
+            if (field == "fields") items = d.fields;
+        }
+        if (items) {
+            present.push_back(is);
+            for (std::size_t u = 0; u < universe_.size(); ++u)
+                if (items->count(universe_[u])) mem[u].push_back(is);
+            continue;
+        }
+        if (!v) continue;
+        present.push_back(is);
+        chosen = z3::ite(is, *v, chosen);
+    }
+    Val out{Val::Kind::Int, any(ctx_, present), chosen, {}, {}, false};
+    if (type == TypeKind::String || type == TypeKind::Hash) out.kind = Val::Kind::Str;
+    if (type == TypeKind::Bool) out.kind = Val::Kind::Bool;
+    if (isSetType(type)) {
+        out.kind = Val::Kind::Set;
+        for (auto& m : mem) out.mem.push_back(any(ctx_, m));
+    }
+    return out;
+}
+
+Encoder::Val Encoder::value(const Expr& e) {
+    switch (e.kind) {
+        case Expr::Kind::String: return {Val::Kind::Str, ctx_.bool_val(true), stringVal(e.text), {}, {}, false};
+        case Expr::Kind::Hash:
+            return {Val::Kind::Str, ctx_.bool_val(true), stringVal(e.algorithm.text + ":" + e.text), {}, {}, false};
+        case Expr::Kind::Int: return {Val::Kind::Int, ctx_.bool_val(true), ctx_.int_val(e.number), {}, {}, false};
+        case Expr::Kind::Bool:
+            return {Val::Kind::Bool, ctx_.bool_val(true), ctx_.bool_val(e.number != 0), {}, {}, false};
+        case Expr::Kind::Quantity: {
+            auto f = sema::sizeUnit(e.text);
+            if (!f) f = sema::durationUnit(e.text);
+            return {Val::Kind::Int, ctx_.bool_val(true), ctx_.int_val(e.number * f.value_or(1)), {}, {}, false};
+        }
+        case Expr::Kind::Path: return path(e.path, e.type);
+        case Expr::Kind::Set: {
+            const bool labels = e.type == TypeKind::LabelSet;
+            Val out{Val::Kind::Set, ctx_.bool_val(true), ctx_.bool_val(false), {}, {}, labels};
+            std::vector<z3::expr> present;
+            std::vector<Val> items;
+            for (const auto& k : e.kids) {
+                items.push_back(value(*k));
+                present.push_back(items.back().present);
+            }
+            out.present = all(ctx_, present);
+            const std::size_t width = labels ? model_.lattice.names.size() : universe_.size();
+            for (std::size_t u = 0; u < width; ++u) {
+                const z3::expr element = labels ? ctx_.int_val(static_cast<int>(u)) : stringVal(universe_[u]);
+                std::vector<z3::expr> eq;
+                for (const Val& item : items) eq.push_back(item.v == element);
+                out.mem.push_back(any(ctx_, eq));
+            }
+            if (!labels)
+                for (const Val& item : items) out.extra.push_back(item.v);
+            return out;
+        }
+        default: {
+            Tri t = cond(e);
+            return {Val::Kind::Bool, t.t || t.f, t.t, {}, {}, false};
+        }
+    }
+}
+
+Encoder::Tri Encoder::known(const z3::expr& present, const z3::expr& holds) {
+    return {present && holds, present && !holds};
+}
+
+z3::expr Encoder::member(const z3::expr& x, const Val& set) {
+    std::vector<z3::expr> options;
+    for (std::size_t u = 0; u < set.mem.size(); ++u)
+        options.push_back(set.mem[u] &&
+                          x == (set.labels ? ctx_.int_val(static_cast<int>(u)) : stringVal(universe_[u])));
+    for (const auto& e : set.extra) options.push_back(x == e);
+    return any(ctx_, options);
+}
+
+z3::expr Encoder::subset(const Val& a, const Val& b) {
+    std::vector<z3::expr> parts;
+    for (std::size_t u = 0; u < a.mem.size() && u < b.mem.size(); ++u) {
+        const z3::expr element = a.labels ? ctx_.int_val(static_cast<int>(u)) : stringVal(universe_[u]);
+        std::vector<z3::expr> inB{b.mem[u]};
+        for (const auto& e : b.extra) inB.push_back(e == element);
+        parts.push_back(z3::implies(a.mem[u], any(ctx_, inB)));
+    }
+    for (const auto& e : a.extra) parts.push_back(member(e, b));
+    return all(ctx_, parts);
+}
+
+z3::expr Encoder::labelLe(const z3::expr& a, const z3::expr& b) {
+    std::vector<z3::expr> pairs;
+    const std::size_t n = model_.lattice.names.size();
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j)
+            if (model_.lattice.le(static_cast<int>(i), static_cast<int>(j)))
+                pairs.push_back(a == ctx_.int_val(static_cast<int>(i)) && b == ctx_.int_val(static_cast<int>(j)));
+    return any(ctx_, pairs);
+}
+
+// A glob (language.md: `*` any run, `?` one character, `[a-z0-9]` a class) as a regular expression.
+z3::expr Encoder::glob(const z3::expr& s, const std::string& pattern) {
+    z3::expr re = z3::to_re(stringVal(""));
+    const z3::expr one = printable(ctx_);
+    for (std::size_t i = 0; i < pattern.size();) {
+        const char c = pattern[i];
+        z3::expr part = one;
+        if (c == '*') {
+            part = z3::star(one);
+            ++i;
+        } else if (c == '?') {
+            ++i;
+        } else if (c == '[') {
+            std::size_t j = i + 1;
+            std::optional<z3::expr> cls;
+            while (j < pattern.size() && pattern[j] != ']') {
+                z3::expr piece = z3::to_re(stringVal(std::string(1, pattern[j])));
+                if (j + 2 < pattern.size() && pattern[j + 1] == '-' && pattern[j + 2] != ']') {
+                    piece = z3::range(stringVal(std::string(1, pattern[j])), stringVal(std::string(1, pattern[j + 2])));
+                    j += 3;
+                } else {
+                    ++j;
+                }
+                cls = cls ? reUnion(*cls, piece) : piece;
+            }
+            z3::sort str = ctx_.string_sort();
+            part = cls ? *cls : z3::re_empty(ctx_.re_sort(str));
+            i = j + 1;
+        } else {
+            // One UTF-8 code point, as text.
+            const auto b = static_cast<unsigned char>(c);
+            const std::size_t len = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : 4;
+            part = z3::to_re(stringVal(pattern.substr(i, len)));
+            i += len;
+        }
+        re = z3::concat(re, part);
+    }
+    return z3::in_re(s, re);
+}
+
+Encoder::Tri Encoder::compare(const Expr& e) {
+    const Expr& lhs = *e.kids[0];
+    const Expr& rhs = *e.kids[1];
+    if (e.op == BinOp::In && rhs.kind == Expr::Kind::Path && rhs.path.size() == 1) {
+        const std::string& name = rhs.path[0].text;
+        if (auto k = model_.kernels.find(name); k != model_.kernels.end()) {
+            const sema::KernelSetInfo& ks = k->second;
+            auto moduleIn = [&](const Val& m) {
+                std::vector<z3::expr> eq;
+                for (const auto& h : ks.modules) eq.push_back(m.v == stringVal(h));
+                return known(m.present, any(ctx_, eq));
+            };
+            auto nameIn = [&](const Val& n) {
+                std::vector<z3::expr> match;
+                for (const auto& g : ks.names) match.push_back(glob(n.v, g));
+                return known(n.present, any(ctx_, match));
+            };
+            if (lhs.type == TypeKind::Kernel) {
+                Tri a = moduleIn(fromVar(field("kernel.module", TypeKind::Hash), TypeKind::Hash));
+                Tri b = nameIn(fromVar(field("kernel.name", TypeKind::String), TypeKind::String));
+                return {a.t && b.t, a.f || b.f};
+            }
+            return lhs.type == TypeKind::Hash ? moduleIn(value(lhs)) : nameIn(value(lhs));
+        }
+        if (auto g = model_.groups.find(name); g != model_.groups.end()) {
+            Val a = value(lhs);
+            std::vector<z3::expr> eq;
+            for (const auto& m : g->second.members) {
+                auto it = std::find(agents_.begin(), agents_.end(), m);
+                if (it != agents_.end()) eq.push_back(a.v == ctx_.int_val(static_cast<int>(it - agents_.begin())));
+            }
+            return known(a.present, any(ctx_, eq));
+        }
+    }
+    Val a = value(lhs);
+    Val b = value(rhs);
+    const z3::expr present = a.present && b.present;
+    const TypeKind lt = lhs.type, rt = rhs.type;
+    switch (e.op) {
+        case BinOp::Eq:
+        case BinOp::Ne: {
+            z3::expr eq =
+                (a.kind == Val::Kind::Set || b.kind == Val::Kind::Set) ? (subset(a, b) && subset(b, a)) : (a.v == b.v);
+            return known(present, e.op == BinOp::Eq ? eq : !eq);
+        }
+        case BinOp::Lt:
+        case BinOp::Le:
+        case BinOp::Gt:
+        case BinOp::Ge: {
+            if (lt == TypeKind::Int || lt == TypeKind::Size || lt == TypeKind::Duration) {
+                z3::expr h = e.op == BinOp::Lt   ? a.v < b.v
+                             : e.op == BinOp::Le ? a.v <= b.v
+                             : e.op == BinOp::Gt ? a.v > b.v
+                                                 : a.v >= b.v;
+                return known(present, h);
+            }
+            if (lt == TypeKind::Label && rt == TypeKind::Label) {
+                const bool down = e.op == BinOp::Lt || e.op == BinOp::Le;
+                z3::expr h = down ? labelLe(a.v, b.v) : labelLe(b.v, a.v);
+                if (e.op == BinOp::Lt || e.op == BinOp::Gt) h = h && a.v != b.v;
+                return known(present, h);
+            }
+            if (rt == TypeKind::Label) {
+                // A set of labels against a label: any element >= (>) it, or all elements <= (<) it.
+                std::vector<z3::expr> each;
+                const bool existential = e.op == BinOp::Ge || e.op == BinOp::Gt;
+                const bool strict = e.op == BinOp::Gt || e.op == BinOp::Lt;
+                for (std::size_t l = 0; l < a.mem.size(); ++l) {
+                    const z3::expr label = ctx_.int_val(static_cast<int>(l));
+                    z3::expr h = existential ? labelLe(b.v, label) : labelLe(label, b.v);
+                    if (strict) h = h && label != b.v;
+                    each.push_back(existential ? (a.mem[l] && h) : z3::implies(a.mem[l], h));
+                }
+                return known(present, existential ? any(ctx_, each) : all(ctx_, each));
+            }
+            z3::expr h = e.op == BinOp::Le   ? subset(a, b)
+                         : e.op == BinOp::Lt ? subset(a, b) && !subset(b, a)
+                         : e.op == BinOp::Ge ? subset(b, a)
+                                             : subset(b, a) && !subset(a, b);
+            return known(present, h);
+        }
+        case BinOp::In: return known(present, member(a.v, b));
+        case BinOp::Like: return known(a.present, glob(a.v, rhs.text));
+        case BinOp::StartsWith: return known(a.present, z3::prefixof(stringVal(rhs.text), a.v));
+        default: return {ctx_.bool_val(false), ctx_.bool_val(false)};
+    }
+}
+
+Encoder::Tri Encoder::cond(const Expr& e) {
+    switch (e.kind) {
+        case Expr::Kind::Bool: return {ctx_.bool_val(e.number != 0), ctx_.bool_val(e.number == 0)};
+        case Expr::Kind::Not: {
+            Tri t = cond(*e.kids[0]);
+            return {t.f, t.t};
+        }
+        case Expr::Kind::Has: {
+            // Presence only; the value's type is the declared one (a field's, a parameter's, an attribute's).
+            const std::string& root = e.path[0].text;
+            const std::string& name = e.path[1].text;
+            TypeKind type = TypeKind::String;
+            if (const sema::FieldDef* def = sema::findField(root, name)) type = def->type;
+            if (root == "args") {
+                for (const auto& [_, t] : model_.tools)
+                    if (const sema::ParamInfo* p = t.param(name)) type = p->type;
+            }
+            if ((root == "agent" || root == "recipient") && !sema::findField(root, name)) {
+                for (const auto& [_, a] : model_.agents)
+                    if (auto it = a.attributes.find(name); it != a.attributes.end()) type = it->second.type;
+            }
+            Val v = path(e.path, type);
+            return {v.present, !v.present};
+        }
+        case Expr::Kind::Binary: {
+            if (e.op == BinOp::And || e.op == BinOp::Or) {
+                std::vector<z3::expr> ts, fs;
+                for (const auto& k : e.kids) {
+                    Tri t = cond(*k);
+                    ts.push_back(t.t);
+                    fs.push_back(t.f);
+                }
+                if (e.op == BinOp::And) return {all(ctx_, ts), any(ctx_, fs)};
+                return {any(ctx_, ts), all(ctx_, fs)};
+            }
+            return compare(e);
+        }
+        case Expr::Kind::Path: {
+            Val v = value(e);
+            return known(v.present, v.v);
+        }
+        default: return {ctx_.bool_val(false), ctx_.bool_val(false)};
+    }
+}
+
+z3::expr Encoder::agentIn(const z3::expr& agent, const std::optional<AgentPattern>& p) {
+    if (!p || p->kind == AgentPattern::Kind::Any) return ctx_.bool_val(true);
+    std::vector<std::string> names;
+    if (p->kind == AgentPattern::Kind::Group) {
+        if (auto g = model_.groups.find(p->names[0].text); g != model_.groups.end()) names = g->second.members;
+    } else {
+        for (const Ident& n : p->names) names.push_back(n.text);
+    }
+    std::vector<z3::expr> eq;
+    for (const auto& n : names) {
+        auto it = std::find(agents_.begin(), agents_.end(), n);
+        if (it != agents_.end()) eq.push_back(agent == ctx_.int_val(static_cast<int>(it - agents_.begin())));
+    }
+    return any(ctx_, eq);
+}
+
+z3::expr Encoder::targetIn(const std::optional<NamePattern>& p) {
+    if (!targeted(action_) || !p || p->any()) return ctx_.bool_val(true);
+    std::vector<z3::expr> eq;
+    for (std::size_t i = 0; i < targets_.size(); ++i)
+        if (sema::patternMatches(*p, targets_[i])) eq.push_back(target_ == ctx_.int_val(static_cast<int>(i)));
+    return any(ctx_, eq);
+}
+
+z3::expr Encoder::scope(const eval::RuleInfo& rule) {
+    const Body& b = *rule.body;
+    z3::expr s = targetIn(b.target) && agentIn(agent_, b.subject);
+    if (action_ == Action::Send) s = s && agentIn(recipient_, b.recipient);
+    return s;
+}
+
+z3::expr Encoder::matches(const eval::RuleInfo& rule) {
+    z3::expr m = scope(rule);
+    if (rule.body->condition) {
+        Tri t = cond(*rule.body->condition);
+        m = m && (rule.kind == eval::RuleInfo::Kind::Permit ? t.t : !t.f);
+    }
+    if (rule.rule && rule.rule->limit) {
+        auto it = counts_.find(rule.id);
+        if (it == counts_.end()) {
+            it = counts_.emplace(rule.id, ctx_.int_const(("count:" + rule.id).c_str())).first;
+            domain_.push_back(it->second >= 0 && it->second <= ctx_.int_val(std::numeric_limits<std::int64_t>::max()));
+        }
+        const z3::expr limit = ctx_.int_val(rule.rule->limit->count);
+        m = m && (rule.kind == eval::RuleInfo::Kind::Permit ? it->second < limit : it->second >= limit);
+    }
+    return m;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Witnesses
+
+namespace {
+
+std::string quote(const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out + "\"";
+}
+
+}  // namespace
+
+std::string Encoder::witness(const z3::model& m) {
+    auto num = [&](const z3::expr& e) { return m.eval(e, true).get_numeral_int64(); };
+    auto truth = [&](const z3::expr& e) { return m.eval(e, true).is_true(); };
+    auto text = [&](const z3::expr& e) { return m.eval(e, true).get_string(); };
+    auto render = [&](const Var& var) -> std::string {
+        switch (var.type) {
+            case TypeKind::String:
+            case TypeKind::Hash: return quote(text(var.v));
+            case TypeKind::Bool: return truth(var.v) ? "true" : "false";
+            case TypeKind::Label: return quote(model_.lattice.names[static_cast<std::size_t>(num(var.v))]);
+            case TypeKind::StringSet:
+            case TypeKind::EmptySet:
+            case TypeKind::LabelSet: {
+                std::string out = "[";
+                for (std::size_t u = 0; u < var.mem.size(); ++u) {
+                    if (!truth(var.mem[u])) continue;
+                    if (out.size() > 1) out += ",";
+                    out += quote(var.type == TypeKind::LabelSet ? model_.lattice.names[u] : universe_[u]);
+                }
+                return out + "]";
+            }
+            default: return std::to_string(num(var.v));
+        }
+    };
+    std::string out = "{\"action\":" + quote(actionName(action_));
+    out += ",\"agent\":" + quote(agents_.at(static_cast<std::size_t>(num(agent_))));
+    if (action_ == Action::Send)
+        out += ",\"recipient\":" + quote(agents_.at(static_cast<std::size_t>(num(recipient_))));
+    if (targeted(action_)) {
+        const std::string& target = targets_.at(static_cast<std::size_t>(num(target_)));
+        out += ",\"target\":" + quote(target);
+        if (action_ == Action::Tool) {
+            out += ",\"args\":{";
+            bool first = true;
+            for (const sema::ParamInfo& p : model_.tools.at(target).params) {
+                auto it = vars_.find("args." + p.name + ":" + typeName(p.type));
+                std::string v;
+                if (it != vars_.end()) {
+                    v = render(it->second);
+                } else {
+                    switch (p.type) {  // no rule reads it: any value of the type will do
+                        case TypeKind::String: v = "\"\""; break;
+                        case TypeKind::Bool: v = "false"; break;
+                        case TypeKind::Label: v = quote(model_.lattice.names.at(0)); break;
+                        case TypeKind::StringSet:
+                        case TypeKind::LabelSet: v = "[]"; break;
+                        default: v = "0"; break;
+                    }
+                }
+                out += std::string(first ? "" : ",") + quote(p.name) + ":" + v;
+                first = false;
+            }
+            out += "}";
+        }
+    }
+    // Supplied fields, grouped by root.
+    std::map<std::string, std::string> roots;
+    for (const auto& [name, var] : vars_) {
+        const std::string key = name.substr(0, name.find(':'));
+        if (key.compare(0, 5, "args.") == 0) continue;
+        if (!truth(var.present)) continue;
+        const std::size_t dot = key.find('.');
+        std::string& members = roots[key.substr(0, dot)];
+        members += std::string(members.empty() ? "" : ",") + quote(key.substr(dot + 1)) + ":" + render(var);
+    }
+    for (const auto& [root, members] : roots) out += "," + quote(root) + ":{" + members + "}";
+    if (!counts_.empty()) {
+        out += ",\"state\":{\"counts\":{";
+        bool first = true;
+        for (const auto& [id, c] : counts_) {
+            out += std::string(first ? "" : ",") + quote(id) + ":" + std::to_string(num(c));
+            first = false;
+        }
+        out += "}}";
+    }
+    return out + "}";
+}
+
+}  // namespace omega::analysis
