@@ -16,6 +16,8 @@
 #include "omega/sema/Sema.h"
 #include "omega/source/Diagnostic.h"
 
+#include "Sarif.h"
+
 #include <CLI/CLI.hpp>
 
 #include <unistd.h>
@@ -38,8 +40,14 @@ struct CommonOptions {
     bool noStdlib = false;
 };
 
-void addCommon(CLI::App& cmd, CommonOptions& o) {
-    cmd.add_option("--format", o.format, "Diagnostic output: human or json")->check(CLI::IsMember({"human", "json"}));
+// `sarif` is for commands whose output is findings (lint), not only diagnostics.
+void addCommon(CLI::App& cmd, CommonOptions& o, bool sarif = false) {
+    if (sarif)
+        cmd.add_option("--format", o.format, "Output: human, json or sarif (SARIF 2.1.0, docs/ci.md)")
+            ->check(CLI::IsMember({"human", "json", "sarif"}));
+    else
+        cmd.add_option("--format", o.format, "Diagnostic output: human or json")
+            ->check(CLI::IsMember({"human", "json"}));
     cmd.add_option("--color", o.color, "Colour human output: auto, always or never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
     cmd.add_option("-I,--include", o.includeDirs, "Directory searched for imports (repeatable)");
@@ -407,7 +415,9 @@ int runLint(const std::vector<std::string>& files, const CommonOptions& o, unsig
         unknown += f.unknown;
         if (!f.unknown && (failOn == "warning" || f.severity == analysis::Severity::Error)) ++failing;
     }
-    if (o.format == "json") {
+    if (o.format == "sarif") {
+        std::cout << tools::toSarif(findings, c->sm, OMEGA_VERSION, std::filesystem::current_path());
+    } else if (o.format == "json") {
         std::string out = "{\"findings\":[";
         for (std::size_t i = 0; i < findings.size(); ++i) {
             const analysis::Finding& f = findings[i];
@@ -626,7 +636,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1u, 3600000u));
     lintCmd->add_option("--fail-on", failOn, "Lowest severity that makes the exit status 1: warning or error")
         ->check(CLI::IsMember({"warning", "error"}));
-    addCommon(*lintCmd, common);
+    addCommon(*lintCmd, common, /*sarif=*/true);
     lintCmd->footer(
         "Exit status: 0 no finding at or above --fail-on (unknowns do not fail), 1 such findings or policy errors, "
         "2 usage or I/O problems.");
