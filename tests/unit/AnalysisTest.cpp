@@ -95,6 +95,10 @@ std::string confirm(const Program& p, const analysis::Finding& f) {
             if (rule == ruleIndex(p, r)) best = std::max<std::uint8_t>(best, v & 0x7F);
         return best;
     };
+    if (f.code == "A0201") {
+        const bool allowedClaim = f.message.find("is allowed") != std::string::npos;
+        if (d.allow != allowedClaim) return std::string("the witness is ") + (d.allow ? "allowed" : "denied");
+    }
     if (f.code == "A0101") {
         const eval::RuleInfo* permit = f.rules[0];
         const eval::RuleInfo* forbid = f.rules[1];
@@ -206,6 +210,45 @@ forbid gpu.alloc;
         "A0102 p:13 p:14",  // ... which therefore never takes effect
     };
     // Not shadowed: p:6 (a url without /admin/ and tags outside {"x","y"}), p:8 (tags {"x", "z"}), p:10 (Public).
+    EXPECT_EQ(got, want);
+}
+
+TEST(Analysis, AssertionsAreProvedOrGetACounterexample) {
+    auto p = fromText(R"(policy assert_demo version 1 by principal "operator";
+agent a {}
+agent b {}
+tool bank.transfer(to: string, amount: int);
+permit tool bank.transfer when args.amount <= 1000;
+forbid tool bank.transfer by agent b when args.to like "*@evil.example";
+assert never permit tool bank.transfer when args.amount > 10000;
+assert never permit tool bank.transfer when args.amount > 500;
+assert always deny tool bank.transfer by agent a when args.to == "mallory" and args.amount > 2000;
+assert always permit tool bank.transfer when args.amount < 10;
+assert never deny tool bank.transfer by agent a when args.amount < 10;
+assert always deny tool bank.transfer by agent b when args.to like "x*@evil.example";
+)");
+    ASSERT_TRUE(p->engine) << p->error;
+    std::vector<std::string> got;
+    for (const auto& f : analysis::analyze(*p->ev)) {
+        if (f.code.compare(0, 3, "A02") != 0) continue;
+        got.push_back((f.unknown ? std::string("unknown") : f.code) + " " + std::to_string(f.span.begin.line));
+        if (!f.witness.empty()) {
+            EXPECT_EQ(confirm(*p, f), "") << f.message << "\n" << f.witness;
+        }
+    }
+    std::vector<std::string> want = {
+        "A0202 7",   // nothing above 1,000 is permitted
+        "A0201 8",   // 501 is
+        "A0202 9",   // > 2000 is never permitted at all
+        "A0201 10",  // agent b may send to an evil address below 10
+        "A0202 11",  // agent a below 10 is always permitted
+    };
+    // Line 12 holds (x...@evil.example is covered by the forbid's glob). Debian's Z3 4.8.12 answers this query with
+    // a model that does not replay (a glob under negation), which the analyser reports as unknown, never as a
+    // failure; a later Z3 proves it.
+    ASSERT_EQ(got.size(), 6u);
+    EXPECT_TRUE(got.back() == "A0202 12" || got.back() == "unknown 12") << got.back();
+    got.pop_back();
     EXPECT_EQ(got, want);
 }
 

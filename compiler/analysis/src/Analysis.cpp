@@ -3,9 +3,12 @@
 #include "omega/analysis/Analysis.h"
 
 #include "Encoder.h"
+#include "omega/eval/Json.h"
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <tuple>
 
 namespace omega::analysis {
 
@@ -36,6 +39,18 @@ std::string describe(const RuleInfo& r) {
 }
 
 }  // namespace
+
+// Every witness is checked with the reference evaluator before it is reported: a model the solver got wrong (the
+// string and regular-expression theories of older Z3 releases have known bugs) turns into an `unknown` rather than
+// a false finding.
+static std::optional<eval::Decision> replay(const eval::Evaluator& ev, const std::string& witness,
+                                            eval::Request& request, eval::State& state) {
+    std::string error;
+    auto decoded = eval::requestFromJson(witness, ev.model(), state, error);
+    if (!decoded) return std::nullopt;
+    request = std::move(*decoded);
+    return ev.decide(request, state);
+}
 
 std::vector<Finding> analyze(const eval::Evaluator& ev, const Options& options) {
     std::vector<Finding> findings;
@@ -84,8 +99,8 @@ std::vector<Finding> analyze(const eval::Evaluator& ev, const Options& options) 
             f.severity = Severity::Note;
             f.unknown = true;
             f.rules = std::move(involved);
-            f.message = "unknown: the solver gave no answer within " + std::to_string(options.timeoutMs) +
-                        " ms on whether " + what;
+            f.message = "unknown: no answer within " + std::to_string(options.timeoutMs) +
+                        " ms (or a solver model that did not hold up when replayed) on whether " + what;
             findings.push_back(std::move(f));
         };
 
@@ -117,7 +132,17 @@ std::vector<Finding> analyze(const eval::Evaluator& ev, const Options& options) 
                 // Only rules whose targets and subjects meet can conflict: a cheap query first.
                 if (ask(scope.at(p) && scope.at(f), nullptr) == Answer::Unsat) continue;
                 std::string witness;
-                switch (ask(match.at(p) && match.at(f), &witness)) {
+                Answer answer = ask(match.at(p) && match.at(f), &witness);
+                if (answer == Answer::Sat) {
+                    eval::Request request;
+                    eval::State state;
+                    auto d = replay(ev, witness, request, state);
+                    const bool holds = d && !d->allow &&
+                                       std::find(d->rules.begin(), d->rules.end(), f) != d->rules.end() &&
+                                       ev.matches(*p, request, state);
+                    if (!holds) answer = Answer::Unknown;
+                }
+                switch (answer) {
                     case Answer::Sat: {
                         Finding c;
                         c.code = "A0101";
@@ -154,9 +179,64 @@ std::vector<Finding> analyze(const eval::Evaluator& ev, const Options& options) 
                 case Answer::Sat: break;
             }
         }
+
+        // Assertions about this action (language.md 6): a request that matches the body and is decided the way the
+        // assertion excludes is a counterexample; none is a proof over every request and state.
+        for (const ast::Module& m : ev.modules()) {
+            for (const ast::Item& item : m.items) {
+                const auto* a = std::get_if<ast::Assertion>(&item);
+                if (!a || a->body.action != action) continue;
+                const bool mustDeny = a->never == a->permitVerdict;  // never permit, always deny
+                const std::string text =
+                    std::string("assert ") + (a->never ? "never " : "always ") + (a->permitVerdict ? "permit" : "deny");
+                const std::string where = m.header.name.text + ":" + std::to_string(a->span.begin.line);
+                const z3::expr allow = enc.allowed(rules);
+                std::string witness;
+                Finding f;
+                f.span = a->span;
+                Answer answer = ask(enc.assertionBody(a->body) && (mustDeny ? allow : !allow), &witness);
+                if (answer == Answer::Sat) {
+                    eval::Request request;
+                    eval::State state;
+                    auto d = replay(ev, witness, request, state);
+                    if (!d || d->allow != mustDeny || !ev.bodyCovers(a->body, request)) answer = Answer::Unknown;
+                }
+                switch (answer) {
+                    case Answer::Sat:
+                        f.code = "A0201";
+                        f.severity = Severity::Error;
+                        f.message = "assertion " + where + " (" + text + ") fails: this request is " +
+                                    (mustDeny ? "allowed" : "denied");
+                        f.witness = std::move(witness);
+                        break;
+                    case Answer::Unsat:
+                        f.code = "A0202";
+                        f.severity = Severity::Note;
+                        f.message = "assertion " + where + " (" + text + ") holds for every request and state";
+                        break;
+                    case Answer::Unknown:
+                        f.code = "A0201";
+                        f.severity = Severity::Note;
+                        f.unknown = true;
+                        f.message = "unknown: no answer within " + std::to_string(options.timeoutMs) +
+                                    " ms (or a solver model that did not hold up when replayed) on whether assertion " +
+                                    where + " (" + text + ") holds";
+                        break;
+                }
+                findings.push_back(std::move(f));
+            }
+        }
     }
+    for (Finding& f : findings)
+        if (!f.span.valid() && !f.rules.empty()) f.span = f.rules.front()->span;
+    // Rule findings in rule order, then assertions in source order.
     std::stable_sort(findings.begin(), findings.end(), [&](const Finding& a, const Finding& b) {
-        return order.at(a.rules.front()) < order.at(b.rules.front());
+        const std::size_t x =
+            a.rules.empty() || a.code.compare(0, 3, "A02") == 0 ? order.size() : order.at(a.rules.front());
+        const std::size_t y =
+            b.rules.empty() || b.code.compare(0, 3, "A02") == 0 ? order.size() : order.at(b.rules.front());
+        if (x != y) return x < y;
+        return std::tie(a.span.file, a.span.begin) < std::tie(b.span.file, b.span.begin);
     });
     return findings;
 }

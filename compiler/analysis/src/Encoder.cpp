@@ -579,11 +579,61 @@ z3::expr Encoder::targetIn(const std::optional<NamePattern>& p) {
     return any(ctx_, eq);
 }
 
-z3::expr Encoder::scope(const eval::RuleInfo& rule) {
-    const Body& b = *rule.body;
+z3::expr Encoder::bodyScope(const Body& b) {
     z3::expr s = targetIn(b.target) && agentIn(agent_, b.subject);
     if (action_ == Action::Send) s = s && agentIn(recipient_, b.recipient);
     return s;
+}
+
+z3::expr Encoder::scope(const eval::RuleInfo& rule) {
+    return bodyScope(*rule.body);
+}
+
+z3::expr Encoder::assertionBody(const Body& body) {
+    z3::expr m = bodyScope(body);
+    if (body.condition) m = m && !cond(*body.condition).f;
+    return m;
+}
+
+z3::expr Encoder::allowed(const std::vector<const eval::RuleInfo*>& rules) {
+    std::vector<z3::expr> forbids, permits;
+    std::map<std::string, std::vector<z3::expr>> byPrincipal;
+    for (const eval::RuleInfo* r : rules) {
+        if (r->kind == eval::RuleInfo::Kind::Forbid) forbids.push_back(matches(*r));
+        if (r->kind != eval::RuleInfo::Kind::Permit) continue;
+        permits.push_back(matches(*r));
+        byPrincipal[r->principal].push_back(permits.back());
+    }
+    std::vector<z3::expr> consents;
+    for (const eval::Evaluator::Consent& c : ev_.consents()) {
+        const ScopeItem& s = *c.scope;
+        z3::expr covered = ctx_.bool_val(false);
+        auto named = [&](const z3::expr& idx) {
+            std::vector<z3::expr> eq;
+            for (std::size_t i = 0; i < agents_.size(); ++i)
+                if (sema::patternMatches(s.pattern, agents_[i])) eq.push_back(idx == ctx_.int_val(static_cast<int>(i)));
+            return any(ctx_, eq);
+        };
+        switch (s.kind) {
+            case ScopeItem::Kind::Tool:
+                if (action_ == Action::Tool) covered = targetIn(s.pattern);
+                break;
+            case ScopeItem::Kind::Data:
+                if (action_ == Action::Read || action_ == Action::Write) covered = targetIn(s.pattern);
+                break;
+            case ScopeItem::Kind::Agent:
+                if (action_ == Action::Send) covered = named(agent_) || named(recipient_);
+                break;
+            case ScopeItem::Kind::Area:
+                if (s.area.text == "gpu")
+                    covered = ctx_.bool_val(action_ == Action::GpuLaunch || action_ == Action::GpuAlloc);
+                else
+                    covered = ctx_.bool_val(action_ == Action::NetConnect);
+                break;
+        }
+        consents.push_back(z3::implies(covered, any(ctx_, byPrincipal[c.principal])));
+    }
+    return !any(ctx_, forbids) && all(ctx_, consents) && any(ctx_, permits);
 }
 
 z3::expr Encoder::matches(const eval::RuleInfo& rule) {

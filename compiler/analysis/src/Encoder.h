@@ -36,6 +36,12 @@ public:
     z3::expr matches(const eval::RuleInfo& rule);
     // The targets and subjects a rule can apply to, without its condition (cheap pre-filter for pairing).
     z3::expr scope(const eval::RuleInfo& rule);
+    // A request matches an assertion's body: its target, subject and recipient, and its condition true or unknown
+    // (language.md 6).
+    z3::expr assertionBody(const ast::Body& body);
+    // The program allows the request (language.md 10): no forbid matches, every consent that covers it is given by
+    // a matching permit of its principal, and some permit matches. `rules`: every rule of this action.
+    z3::expr allowed(const std::vector<const eval::RuleInfo*>& rules);
     // A concrete request from a model of domain() and the queried formulas: JSON, one line.
     std::string witness(const z3::model& m);
 
@@ -74,6 +80,7 @@ private:
     z3::expr glob(const z3::expr& s, const std::string& pattern);
     z3::expr agentIn(const z3::expr& agent, const std::optional<ast::AgentPattern>& p);
     z3::expr targetIn(const std::optional<ast::NamePattern>& p);
+    z3::expr bodyScope(const ast::Body& body);
     z3::expr stringVal(const std::string& s) { return ctx_.string_val(s); }
 
     z3::context& ctx_;

@@ -331,7 +331,7 @@ bool consentCovers(const ScopeItem& s, const Request& r) {
 
 }  // namespace
 
-Evaluator::Evaluator(const std::vector<Module>& modules, const sema::Model& model) : model_(model) {
+Evaluator::Evaluator(const std::vector<Module>& modules, const sema::Model& model) : modules_(modules), model_(model) {
     for (const Module& m : modules) {
         for (const Item& item : m.items) {
             RuleInfo info;
@@ -387,6 +387,26 @@ std::optional<Value> Evaluator::literal(const Expr& e) const {
         }
         default: return std::nullopt;
     }
+}
+
+bool Evaluator::matches(const RuleInfo& r, const Request& request, const State& state) const {
+    if (!bodyMatches(model_, *r.body, request)) return false;
+    Context c{*this, model_, request, nullptr};
+    Tri t = r.body->condition ? truth(c, *r.body->condition) : Tri::True;
+    bool m = r.kind == RuleInfo::Kind::Permit ? t == Tri::True : t != Tri::False;
+    if (m && r.rule && r.rule->limit) {
+        auto it = state.counts.find(r.id);
+        std::int64_t count = it == state.counts.end() ? 0 : it->second;
+        m = r.kind == RuleInfo::Kind::Permit ? count < r.rule->limit->count : count >= r.rule->limit->count;
+    }
+    return m;
+}
+
+bool Evaluator::bodyCovers(const ast::Body& body, const Request& request) const {
+    if (!bodyMatches(model_, body, request)) return false;
+    if (!body.condition) return true;
+    Context c{*this, model_, request, nullptr};
+    return truth(c, *body.condition) != Tri::False;
 }
 
 Decision Evaluator::decide(const Request& request, const State& state) const {

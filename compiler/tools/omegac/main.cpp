@@ -413,7 +413,9 @@ int runLint(const std::vector<std::string>& files, const CommonOptions& o, unsig
     std::size_t failing = 0, unknown = 0;
     for (const analysis::Finding& f : findings) {
         unknown += f.unknown;
-        if (!f.unknown && (failOn == "warning" || f.severity == analysis::Severity::Error)) ++failing;
+        const bool atLeast = f.severity == analysis::Severity::Error ||
+                             (failOn == "warning" && f.severity == analysis::Severity::Warning);
+        if (!f.unknown && atLeast) ++failing;
     }
     if (o.format == "sarif") {
         std::cout << tools::toSarif(findings, c->sm, OMEGA_VERSION, std::filesystem::current_path());
@@ -424,7 +426,10 @@ int runLint(const std::vector<std::string>& files, const CommonOptions& o, unsig
             out += std::string(i ? "," : "") + "{\"code\":" + ast::quoteString(f.code) +
                    ",\"severity\":" + ast::quoteString(analysis::severityName(f.severity)) +
                    ",\"status\":" + (f.unknown ? "\"unknown\"" : "\"found\"") +
-                   ",\"message\":" + ast::quoteString(f.message) + ",\"rules\":[";
+                   ",\"message\":" + ast::quoteString(f.message) +
+                   ",\"location\":{\"file\":" + ast::quoteString(c->sm.file(f.span.file).path) +
+                   ",\"line\":" + std::to_string(f.span.begin.line) +
+                   ",\"column\":" + std::to_string(f.span.begin.col) + "},\"rules\":[";
             for (std::size_t k = 0; k < f.rules.size(); ++k) {
                 const eval::RuleInfo& r = *f.rules[k];
                 out += std::string(k ? "," : "") + "{\"id\":" + ast::quoteString(r.id) +
@@ -443,11 +448,10 @@ int runLint(const std::vector<std::string>& files, const CommonOptions& o, unsig
     } else {
         source::DiagnosticEngine diags(100000);
         for (const analysis::Finding& f : findings) {
-            const eval::RuleInfo& first = *f.rules.front();
-            auto severity = f.unknown                                 ? source::Severity::Note
-                            : f.severity == analysis::Severity::Error ? source::Severity::Error
-                                                                      : source::Severity::Warning;
-            source::Diagnostic& d = diags.report(severity, f.code, first.span, f.message);
+            auto severity = f.unknown || f.severity == analysis::Severity::Note ? source::Severity::Note
+                            : f.severity == analysis::Severity::Error           ? source::Severity::Error
+                                                                                : source::Severity::Warning;
+            source::Diagnostic& d = diags.report(severity, f.code, f.span, f.message);
             for (std::size_t k = 1; k < f.rules.size(); ++k)
                 d.notes.push_back({f.rules[k]->id + " (" + f.rules[k]->principal + ") is here", f.rules[k]->span});
             if (!f.witness.empty()) d.help = "for example: " + f.witness;

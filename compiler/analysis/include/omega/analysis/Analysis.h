@@ -16,10 +16,13 @@ enum class Severity { Note, Warning, Error };
 const char* severityName(Severity s);
 
 struct Finding {
-    std::string code;  // stable: A0101 conflict, A0102 shadowed permit, A0103 dead rule
+    // Stable codes: A0101 conflict, A0102 shadowed permit, A0103 dead rule, A0201 assertion fails, A0202 assertion
+    // holds (proved).
+    std::string code;
     Severity severity = Severity::Warning;
     std::string message;
-    std::vector<const eval::RuleInfo*> rules;  // the rules involved, the first one is where it is reported
+    source::Span span;                         // where it is reported: the first rule, or the assertion
+    std::vector<const eval::RuleInfo*> rules;  // the rules involved (none for an assertion that holds)
     bool unknown = false;                      // the solver gave up (time limit): nothing is claimed either way
     std::string witness;  // a request (JSON, one line) that shows it; empty for proofs and unknowns
 };

@@ -82,17 +82,27 @@ public:
     Evaluator(const std::vector<ast::Module>& modules, const sema::Model& model);
 
     Decision decide(const Request& request, const State& state = {}) const;
+    // Whether one rule matches (its body, its condition as its effect needs it, its rate limit): what decide()
+    // tests for each rule. The analyser checks its witnesses with it.
+    bool matches(const RuleInfo& rule, const Request& request, const State& state = {}) const;
+    // Whether a request falls under an assertion's body: target, agents, condition true or unknown (language.md 6).
+    bool bodyCovers(const ast::Body& body, const Request& request) const;
     const std::vector<RuleInfo>& rules() const { return rules_; }
     const sema::Model& model() const { return model_; }
+    const std::vector<ast::Module>& modules() const { return modules_; }
+
+    // `require consent for SCOPE;` of a principal: a request SCOPE covers needs a matching permit of that principal.
+    struct Consent {
+        std::string principal;
+        const ast::ScopeItem* scope;
+    };
+    const std::vector<Consent>& consents() const { return consents_; }
 
     // The value of a literal expression (test arguments and assignments, agent attributes).
     std::optional<Value> literal(const ast::Expr& e) const;
 
 private:
-    struct Consent {
-        std::string principal;
-        const ast::ScopeItem* scope;
-    };
+    const std::vector<ast::Module>& modules_;
     const sema::Model& model_;
     std::vector<RuleInfo> rules_;
     std::vector<Consent> consents_;
