@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
 using namespace omega;
@@ -128,9 +129,13 @@ void checkProgram(const Program& p, const std::string& name, std::size_t& witnes
     }
     // Dead rules never match and shadowed permits never decide, on random requests.
     std::set<std::uint32_t> dead, shadowed;
+    std::map<std::uint32_t, std::set<std::uint32_t>> redundant;  // permit -> the permits that cover it
     for (const analysis::Finding& f : findings) {
         if (f.code == "A0103") dead.insert(ruleIndex(p, f.rules[0]));
         if (f.code == "A0102") shadowed.insert(ruleIndex(p, f.rules[0]));
+        if (f.code == "A0104" && !f.unknown)
+            for (std::size_t k = 1; k < f.rules.size(); ++k)
+                redundant[ruleIndex(p, f.rules[0])].insert(ruleIndex(p, f.rules[k]));
     }
     gen::RequestGenerator requests(p.model, p.modules);
     policy::Interned interned;
@@ -150,6 +155,15 @@ void checkProgram(const Program& p, const std::string& name, std::size_t& witnes
                 ADD_FAILURE() << name << ": dead rule " << p.engine->image().strings[r.id] << " matches " << text;
         }
         if (!d.allow) continue;
+        for (std::uint32_t rule : d.rules) {
+            auto it = redundant.find(rule);
+            if (it == redundant.end()) continue;
+            bool covered = std::any_of(d.rules.begin(), d.rules.end(),
+                                       [&](std::uint32_t other) { return it->second.count(other) > 0; });
+            EXPECT_TRUE(covered) << name << ": redundant permit "
+                                 << p.engine->image().strings[p.engine->image().rules[rule].id] << " decides alone "
+                                 << text;
+        }
         for (std::uint32_t rule : d.rules) {
             EXPECT_FALSE(shadowed.count(rule))
                 << name << ": shadowed permit " << p.engine->image().strings[p.engine->image().rules[rule].id]
@@ -210,6 +224,30 @@ forbid gpu.alloc;
         "A0102 p:13 p:14",  // ... which therefore never takes effect
     };
     // Not shadowed: p:6 (a url without /admin/ and tags outside {"x","y"}), p:8 (tags {"x", "z"}), p:10 (Public).
+    EXPECT_EQ(got, want);
+}
+
+TEST(Analysis, RedundantPermits) {
+    auto p = fromText(R"(policy p version 1 by principal "t";
+agent a {}
+agent b {}
+tool web.get(url: string);
+permit tool web.get when args.url startswith "https://";
+permit tool web.get by agent a when args.url startswith "https://docs.";
+permit tool web.get by agent b when args.url == "http://x" obligation audit;
+permit tool web.get when args.url like "http://*" obligation audit;
+permit tool web.get by agent b when args.url == "http://y" obligation approve("lead");
+)");
+    ASSERT_TRUE(p->engine) << p->error;
+    std::vector<std::string> got;
+    for (const auto& f : analysis::analyze(*p->ev)) {
+        std::string ids;
+        for (const auto* r : f.rules) ids += " " + r->id;
+        got.push_back(f.code + ids);
+    }
+    // p:6 is covered by p:5 (the notes list every candidate whose scope meets it); p:7 by p:8 alone (p:5 lacks its
+    // audit); p:9 is not: no other permit carries its approval.
+    std::vector<std::string> want = {"A0104 p:6 p:5 p:8", "A0104 p:7 p:8"};
     EXPECT_EQ(got, want);
 }
 

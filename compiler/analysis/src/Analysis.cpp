@@ -34,6 +34,18 @@ const char* kindName(RuleInfo::Kind k) {
     return "rule";
 }
 
+// A rule's obligations as sorted strings ("audit", "redact:ssn", "approve:lead").
+std::vector<std::string> obligationsOf(const RuleInfo& r) {
+    std::vector<std::string> out;
+    for (const ast::Obligation& o : *r.obligations) {
+        if (o.name.text == "audit") out.push_back("audit");
+        for (const auto& a : o.args) out.push_back(o.name.text + ":" + a->text);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
 std::string describe(const RuleInfo& r) {
     return std::string(kindName(r.kind)) + " " + r.id + " (" + r.principal + ")";
 }
@@ -161,21 +173,53 @@ std::vector<Finding> analyze(const eval::Evaluator& ev, const Options& options) 
                     case Answer::Unsat: break;
                 }
             }
-            if (conflicting.empty()) continue;
-            // Shadowed: every request the permit matches, some forbid matches too.
-            z3::expr_vector any(ctx);
-            for (const RuleInfo* f : conflicting) any.push_back(match.at(f));
-            switch (ask(match.at(p) && !z3::mk_or(any), nullptr)) {
+            bool shadowed = false;
+            if (!conflicting.empty()) {
+                // Shadowed: every request the permit matches, some forbid matches too.
+                z3::expr_vector any(ctx);
+                for (const RuleInfo* f : conflicting) any.push_back(match.at(f));
+                switch (ask(match.at(p) && !z3::mk_or(any), nullptr)) {
+                    case Answer::Unsat: {
+                        Finding s;
+                        s.code = "A0102";
+                        s.message = describe(*p) + " never takes effect: every request it matches is forbidden";
+                        s.rules = {p};
+                        s.rules.insert(s.rules.end(), conflicting.begin(), conflicting.end());
+                        findings.push_back(std::move(s));
+                        shadowed = true;
+                        break;
+                    }
+                    case Answer::Unknown: unknown("A0102", {p}, describe(*p) + " is shadowed by forbids"); break;
+                    case Answer::Sat: break;
+                }
+            }
+            if (shadowed) continue;
+            // Redundant: other permits of the same principal, each carrying at least its obligations, match every
+            // request it matches; removing it changes no decision, no consent and no obligation.
+            std::vector<const RuleInfo*> cover;
+            const std::vector<std::string> mine = obligationsOf(*p);
+            for (const RuleInfo* q : permits) {
+                if (q == p || q->principal != p->principal) continue;
+                const std::vector<std::string> theirs = obligationsOf(*q);
+                if (!std::includes(theirs.begin(), theirs.end(), mine.begin(), mine.end())) continue;
+                if (ask(scope.at(p) && scope.at(q), nullptr) != Answer::Unsat) cover.push_back(q);
+            }
+            if (cover.empty()) continue;
+            z3::expr_vector others(ctx);
+            for (const RuleInfo* q : cover) others.push_back(match.at(q));
+            switch (ask(match.at(p) && !z3::mk_or(others), nullptr)) {
                 case Answer::Unsat: {
-                    Finding s;
-                    s.code = "A0102";
-                    s.message = describe(*p) + " never takes effect: every request it matches is forbidden";
-                    s.rules = {p};
-                    s.rules.insert(s.rules.end(), conflicting.begin(), conflicting.end());
-                    findings.push_back(std::move(s));
+                    Finding r;
+                    r.code = "A0104";
+                    r.message = describe(*p) +
+                                " is redundant: other permits of its principal match every request it "
+                                "matches, with at least its obligations";
+                    r.rules = {p};
+                    r.rules.insert(r.rules.end(), cover.begin(), cover.end());
+                    findings.push_back(std::move(r));
                     break;
                 }
-                case Answer::Unknown: unknown("A0102", {p}, describe(*p) + " is shadowed by forbids"); break;
+                case Answer::Unknown: unknown("A0104", {p}, describe(*p) + " is implied by other permits"); break;
                 case Answer::Sat: break;
             }
         }

@@ -39,6 +39,10 @@ constexpr RuleMeta kRules[] = {
      "No request satisfies the rule's target, subject and condition together, so the rule never applies. This is a "
      "proof over every request: there is no witness.",
      "warning"},
+    {"A0104", "RedundantPermit", "A permit is implied by other permits",
+     "Other permits of the same principal, each carrying at least this permit's obligations, match every request it "
+     "matches, so removing it changes no decision. This is a proof over every request: there is no witness.",
+     "warning"},
     {"A0201", "AssertionFails", "An assertion has a counterexample",
      "A request that the assertion is about is decided the way the assertion excludes. The witness is that request.",
      "error"},

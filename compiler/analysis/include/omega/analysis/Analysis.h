@@ -16,8 +16,8 @@ enum class Severity { Note, Warning, Error };
 const char* severityName(Severity s);
 
 struct Finding {
-    // Stable codes: A0101 conflict, A0102 shadowed permit, A0103 dead rule, A0201 assertion fails, A0202 assertion
-    // holds (proved).
+    // Stable codes: A0101 conflict, A0102 shadowed permit, A0103 dead rule, A0104 redundant permit, A0201 assertion
+    // fails, A0202 assertion holds (proved).
     std::string code;
     Severity severity = Severity::Warning;
     std::string message;
