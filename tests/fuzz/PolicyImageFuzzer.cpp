@@ -5,6 +5,7 @@
 // gives exactly the input sections), and then goes through the rest of the loader: the verifier (Engine::make) and,
 // when the code verifies, a decision per action. Seeds: tests/fuzz/seeds/policy-image (PolicySerializeTest writes
 // them).
+#include "../unit/PolicyTestImage.h"
 #include "omega/bundle/Bundle.h"
 #include "omega/policy/Engine.h"
 #include "omega/policy/Serialize.h"
@@ -22,33 +23,10 @@ namespace {
 using namespace omega;
 using namespace omega::policy;
 
-// The same image as fuzzBase() in tests/unit/PolicySerializeTest.cpp: 256 strings, 16 sets, 4 matchers, a chain of
-// 8 labels and one exit, so that fuzzed metadata has something to refer to.
-Image baseImage() {
-    Image image;
-    for (int i = 0; i < 256; ++i) {
-        char text[8];
-        std::snprintf(text, sizeof text, "s%03d", i);
-        image.strings.push_back(text);
-    }
-    for (std::uint64_t i = 0; i < 16; ++i) {
-        std::vector<std::uint64_t> set;
-        for (std::uint64_t j = 0; j < i; ++j) set.push_back(j);
-        image.sets.push_back(set);
-    }
-    for (std::uint32_t i = 0; i < 4; ++i) image.matchers.push_back({Matcher::Kind(i % 2), {i}});
-    for (std::uint32_t i = 0; i < 8; ++i) image.lattice.names.push_back(i);
-    image.lattice.leq = {0};
-    for (std::uint32_t a = 0; a < 8; ++a)
-        for (std::uint32_t b = a; b < 8; ++b) image.lattice.leq[0] |= std::uint64_t{1} << (a * 8 + b);
-    image.code = {{0x95, 0, 0, 0, 0}};
-    return image;
-}
-
 // Built once per process: a harness, not library code.
 const std::vector<bundle::Section>& baseSections() {
     static const std::vector<bundle::Section> sections = [] {
-        Image image = baseImage();
+        Image image = test::makeFuzzBaseImage();
         if (validate(image)) std::abort();
         return toSections(image);
     }();

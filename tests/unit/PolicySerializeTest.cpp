@@ -1,6 +1,7 @@
 // Unit tests for the policy image's bundle sections (docs/bundle.md section 8): exact round trips, determinism, a
 // golden encoding, every validate() rule with its message, strict decoding errors, and truncated or bit-flipped
 // input (through the bundle container too) that must give an error or a canonical valid image, never a crash.
+#include "PolicyTestImage.h"
 #include "omega/bundle/Bundle.h"
 #include "omega/policy/Serialize.h"
 
@@ -238,27 +239,10 @@ Image minimal() {
     return image;
 }
 
-// The fuzzer's base for METADATA-only inputs; tests/fuzz/PolicyImageFuzzer.cpp builds the same image. The
-// sample's metadata refers only to ids inside it (strings < 256, labels < 8, sets < 16).
+// The fuzzer's base for METADATA-only inputs (shared with tests/fuzz/PolicyImageFuzzer.cpp). The sample's
+// metadata refers only to ids inside it (strings < 256, labels < 8, sets < 16).
 Image fuzzBase() {
-    Image image;
-    for (int i = 0; i < 256; ++i) {
-        char text[8];
-        std::snprintf(text, sizeof text, "s%03d", i);
-        image.strings.push_back(text);
-    }
-    for (std::uint64_t i = 0; i < 16; ++i) {
-        std::vector<std::uint64_t> set;
-        for (std::uint64_t j = 0; j < i; ++j) set.push_back(j);
-        image.sets.push_back(set);
-    }
-    for (std::uint32_t i = 0; i < 4; ++i) image.matchers.push_back({Matcher::Kind(i % 2), {i}});
-    for (std::uint32_t i = 0; i < 8; ++i) image.lattice.names.push_back(i);
-    image.lattice.leq = {0};
-    for (std::uint32_t a = 0; a < 8; ++a)
-        for (std::uint32_t b = a; b < 8; ++b) image.lattice.leq[0] |= std::uint64_t{1} << (a * 8 + b);
-    image.code = {{0x95, 0, 0, 0, 0}};
-    return image;
+    return test::makeFuzzBaseImage();
 }
 
 // fuzzBase() with the metadata of `image`.

@@ -6,6 +6,8 @@
 #include "omega/policy/Image.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -116,6 +118,30 @@ inline policy::Image makeTestImage() {
     im.consents = {consent};
     im.compilerVersion = "test";
     return im;
+}
+
+// The policy-image fuzzer's base for METADATA-only inputs (tests/fuzz/PolicyImageFuzzer.cpp, and the seeds
+// PolicySerializeTest writes): 256 strings, 16 sets, 4 matchers, a chain of 8 labels and one exit, so that fuzzed
+// metadata has something to refer to.
+inline policy::Image makeFuzzBaseImage() {
+    policy::Image image;
+    for (int i = 0; i < 256; ++i) {
+        char text[8];
+        std::snprintf(text, sizeof text, "s%03d", i);
+        image.strings.push_back(text);
+    }
+    for (std::uint64_t i = 0; i < 16; ++i) {
+        std::vector<std::uint64_t> set;
+        for (std::uint64_t j = 0; j < i; ++j) set.push_back(j);
+        image.sets.push_back(set);
+    }
+    for (std::uint32_t i = 0; i < 4; ++i) image.matchers.push_back({policy::Matcher::Kind(i % 2), {i}});
+    for (std::uint32_t i = 0; i < 8; ++i) image.lattice.names.push_back(i);
+    image.lattice.leq = {0};
+    for (std::uint32_t a = 0; a < 8; ++a)
+        for (std::uint32_t b = a; b < 8; ++b) image.lattice.leq[0] |= std::uint64_t{1} << (a * 8 + b);
+    image.code = {{0x95, 0, 0, 0, 0}};
+    return image;
 }
 
 }  // namespace omega::test

@@ -150,11 +150,17 @@ std::uint64_t hTaint(void* self, std::uint64_t ref, std::uint64_t label, std::ui
     return fault(s, "taint: bad op");
 }
 
+// The request's counter for a rule (Interned::counts is sorted by rule); 0 when the request gives none.
+std::int64_t counterOf(const Interned& interned, std::uint64_t rule) {
+    const auto& counts = interned.counts;
+    auto it =
+        std::lower_bound(counts.begin(), counts.end(), rule,
+                         [](const std::pair<std::uint32_t, std::int64_t>& c, std::uint64_t r) { return c.first < r; });
+    return it != counts.end() && it->first == rule ? it->second : 0;
+}
+
 std::uint64_t hRateCount(void* self, std::uint64_t rule, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t) {
-    const auto& counts = state(self).interned.counts;
-    auto it = std::lower_bound(counts.begin(), counts.end(),
-                               std::pair<std::uint32_t, std::int64_t>{static_cast<std::uint32_t>(rule), INT64_MIN});
-    return it != counts.end() && it->first == rule ? static_cast<std::uint64_t>(it->second) : 0;
+    return static_cast<std::uint64_t>(counterOf(state(self).interned, rule));
 }
 
 vm::Env environment() {
@@ -245,21 +251,19 @@ bool Engine::intern(const Request& request, Interned& out, std::string& error) c
     out.counts.clear();
     out.sets.emplace_back();  // handle 0: the empty set, the value of every supplied set that is not given
 
+    // A value the policy never names gets a request-local id above `base`, equal texts equal ids.
+    auto localId = [](std::vector<std::string>& locals, const std::string& text, std::uint64_t base) {
+        auto it = std::find(locals.begin(), locals.end(), text);
+        if (it == locals.end()) it = locals.insert(locals.end(), text);
+        return base + static_cast<std::uint64_t>(it - locals.begin());
+    };
     auto stringValue = [&](const std::string& s) -> std::uint64_t {
-        std::uint32_t id = stringId(s);
-        if (id != kNone) return id;
-        for (std::size_t i = 0; i < out.localStrings.size(); ++i)
-            if (out.localStrings[i] == s) return image_.strings.size() + i;
-        out.localStrings.push_back(s);
-        return image_.strings.size() + out.localStrings.size() - 1;
+        const std::uint32_t id = stringId(s);
+        return id != kNone ? id : localId(out.localStrings, s, image_.strings.size());
     };
     auto labelValue = [&](const std::string& s) -> std::uint64_t {
-        std::uint32_t l = labelIndex(s);
-        if (l != kNone) return l;
-        for (std::size_t i = 0; i < out.localLabels.size(); ++i)
-            if (out.localLabels[i] == s) return image_.lattice.size() + i;
-        out.localLabels.push_back(s);
-        return image_.lattice.size() + out.localLabels.size() - 1;
+        const std::uint32_t l = labelIndex(s);
+        return l != kNone ? l : localId(out.localLabels, s, image_.lattice.size());
     };
     auto setValue = [&](const std::vector<std::uint64_t>& items) -> std::uint64_t {
         out.sets.push_back(items);
@@ -327,63 +331,55 @@ bool Engine::intern(const Request& request, Interned& out, std::string& error) c
     }
     if (target != kNone) out.context[1] = target;
 
-    // Derived fields, from the declaration tables. Their slots are looked up once per process.
-    struct Slots {
-        std::uint32_t agent[3], recipient[3], tool[6], data[6];
+    // Derived fields, from the declaration tables (their slots looked up once per process).
+    struct AgentSlots {
+        std::uint32_t name, owner, measurement;
     };
-    static const Slots kSlots = [] {
+    struct DerivedSlots {
+        AgentSlots agent, recipient;
+        std::uint32_t toolName, toolProvider, toolLabel, toolSink, toolPrivileged, toolPinned;
+        std::uint32_t dataName, dataLabel, dataRegion, dataOwner, dataPurpose, dataFields;
+    };
+    static const DerivedSlots kSlots = [] {
         auto at = [](std::string_view root, std::string_view field) { return schema::find(root, field)->slot; };
-        return Slots{{at("agent", "name"), at("agent", "owner"), at("agent", "measurement")},
-                     {at("recipient", "name"), at("recipient", "owner"), at("recipient", "measurement")},
-                     {at("tool", "name"), at("tool", "provider"), at("tool", "label"), at("tool", "sink"),
-                      at("tool", "privileged"), at("tool", "pinned")},
-                     {at("data", "name"), at("data", "label"), at("data", "region"), at("data", "owner"),
-                      at("data", "purpose"), at("data", "fields")}};
+        auto agentSlots = [&](std::string_view root) {
+            return AgentSlots{at(root, "name"), at(root, "owner"), at(root, "measurement")};
+        };
+        return DerivedSlots{agentSlots("agent"),      agentSlots("recipient"), at("tool", "name"),
+                            at("tool", "provider"),   at("tool", "label"),     at("tool", "sink"),
+                            at("tool", "privileged"), at("tool", "pinned"),    at("data", "name"),
+                            at("data", "label"),      at("data", "region"),    at("data", "owner"),
+                            at("data", "purpose"),    at("data", "fields")};
     }();
-    auto slotOf = [](std::string_view root, std::string_view field) -> std::uint32_t {
-        static constexpr std::string_view kAgent[] = {"name", "owner", "measurement"};
-        static constexpr std::string_view kTool[] = {"name", "provider", "label", "sink", "privileged", "pinned"};
-        static constexpr std::string_view kData[] = {"name", "label", "region", "owner", "purpose", "fields"};
-        const bool tool = root == "tool", data = root == "data";
-        const auto* names = tool ? kTool : data ? kData : kAgent;
-        const std::size_t n = tool || data ? 6 : 3;
-        const std::uint32_t* slots = tool              ? kSlots.tool
-                                     : data            ? kSlots.data
-                                     : root == "agent" ? kSlots.agent
-                                                       : kSlots.recipient;
-        for (std::size_t i = 0; i < n; ++i)
-            if (names[i] == field) return slots[i];
-        return 0;  // INVARIANT: every caller below names a derived field of the schema
-    };
-    auto agentFacts = [&](std::string_view root, std::uint32_t a, bool recipientSide) {
+    auto agentFacts = [&](const AgentSlots& slots, std::uint32_t a, bool recipientSide) {
         const Agent& row = image_.agents[a];
-        setSlot(out, layout, slotOf(root, "name"), row.name);
-        if (row.owner != kNone) setSlot(out, layout, slotOf(root, "owner"), row.owner);
-        if (row.measurement != kNone) setSlot(out, layout, slotOf(root, "measurement"), row.measurement);
+        setSlot(out, layout, slots.name, row.name);
+        if (row.owner != kNone) setSlot(out, layout, slots.owner, row.owner);
+        if (row.measurement != kNone) setSlot(out, layout, slots.measurement, row.measurement);
         for (std::uint32_t k = 0; k < row.attributes.size(); ++k) {
             if (!row.attributes[k].present) continue;
             setSlot(out, layout, recipientSide ? layout.recipientAttribute(k) : layout.agentAttribute(k),
                     row.attributes[k].value);
         }
     };
-    agentFacts("agent", agent, false);
-    if (recipient != kNone) agentFacts("recipient", recipient, true);
+    agentFacts(kSlots.agent, agent, false);
+    if (recipient != kNone) agentFacts(kSlots.recipient, recipient, true);
     if (action == Action::Tool) {
         const Tool& t = image_.tools[target];
-        setSlot(out, layout, slotOf("tool", "name"), t.name);
-        setSlot(out, layout, slotOf("tool", "provider"), t.provider);
-        if (t.label != kNone) setSlot(out, layout, slotOf("tool", "label"), t.label);
-        setSlot(out, layout, slotOf("tool", "sink"), t.sink);
-        setSlot(out, layout, slotOf("tool", "privileged"), t.privileged);
-        setSlot(out, layout, slotOf("tool", "pinned"), t.pinned);
+        setSlot(out, layout, kSlots.toolName, t.name);
+        setSlot(out, layout, kSlots.toolProvider, t.provider);
+        if (t.label != kNone) setSlot(out, layout, kSlots.toolLabel, t.label);
+        setSlot(out, layout, kSlots.toolSink, t.sink);
+        setSlot(out, layout, kSlots.toolPrivileged, t.privileged);
+        setSlot(out, layout, kSlots.toolPinned, t.pinned);
     } else if (target != kNone) {
         const Data& d = image_.data[target];
-        setSlot(out, layout, slotOf("data", "name"), d.name);
-        if (d.label != kNone) setSlot(out, layout, slotOf("data", "label"), d.label);
-        if (d.region != kNone) setSlot(out, layout, slotOf("data", "region"), d.region);
-        if (d.owner != kNone) setSlot(out, layout, slotOf("data", "owner"), d.owner);
-        setSlot(out, layout, slotOf("data", "purpose"), kConstSetTag | d.purposes);
-        setSlot(out, layout, slotOf("data", "fields"), kConstSetTag | d.fields);
+        setSlot(out, layout, kSlots.dataName, d.name);
+        if (d.label != kNone) setSlot(out, layout, kSlots.dataLabel, d.label);
+        if (d.region != kNone) setSlot(out, layout, kSlots.dataRegion, d.region);
+        if (d.owner != kNone) setSlot(out, layout, kSlots.dataOwner, d.owner);
+        setSlot(out, layout, kSlots.dataPurpose, kConstSetTag | d.purposes);
+        setSlot(out, layout, kSlots.dataFields, kConstSetTag | d.fields);
     }
 
     // Supplied fields: sets default to empty; the rest are absent unless given.
@@ -489,11 +485,6 @@ void Engine::decide(const Interned& interned, Scratch& scratch, Decision& d) con
     // The combiner: language.md section 10, the same steps as the reference evaluator's decide().
     auto& m = scratch.matches;
     std::sort(m.begin(), m.end());
-    auto countOf = [&](std::uint32_t rule) -> std::int64_t {
-        auto it = std::lower_bound(interned.counts.begin(), interned.counts.end(),
-                                   std::pair<std::uint32_t, std::int64_t>{rule, INT64_MIN});
-        return it != interned.counts.end() && it->first == rule ? it->second : 0;
-    };
     bool anyForbid = false, anyPermit = false;
     for (std::size_t i = 0; i < m.size(); ++i) {
         if (i + 1 < m.size() && m[i + 1].first == m[i].first) continue;  // a rule reported twice: the larger value
@@ -505,7 +496,7 @@ void Engine::decide(const Interned& interned, Scratch& scratch, Decision& d) con
         const Rule& r = image_.rules[index];
         bool matches = r.kind == Rule::Kind::Permit ? value == 2 : value >= 1;
         if (matches && r.limited) {
-            const std::int64_t count = countOf(index);
+            const std::int64_t count = counterOf(interned, index);
             matches = r.kind == Rule::Kind::Permit ? count < r.limit : count >= r.limit;
         }
         if (!matches) continue;
