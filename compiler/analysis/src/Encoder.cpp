@@ -60,47 +60,107 @@ std::string fresh(const std::string& base, const std::set<std::string>& taken) {
 
 }  // namespace
 
+Space Space::of(Action action, const std::vector<const eval::Evaluator*>& programs) {
+    Space space;
+    auto add = [](std::vector<std::string>& names, const std::string& name) {
+        if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    };
+    // The universe of set elements and the hash values: every literal the programs mention, and fresh ones.
+    std::set<std::string> strings, hashes;
+    for (const eval::Evaluator* ev : programs) {
+        const sema::Model& model = ev->model();
+        for (const auto& [name, _] : model.agents) add(space.agents, name);
+        if (action == Action::Tool)
+            for (const auto& [name, _] : model.tools) add(space.targets, name);
+        if (action == Action::Read || action == Action::Write)
+            for (const auto& [name, _] : model.data) add(space.targets, name);
+        for (const std::string& l : model.lattice.names) add(space.labels, l);
+        for (const eval::RuleInfo& r : ev->rules())
+            if (r.body->condition) collectLiterals(*r.body->condition, strings, hashes);
+        for (const auto& [_, s] : model.sets)
+            if (s.type != TypeKind::LabelSet) strings.insert(s.values.begin(), s.values.end());
+        for (const auto& [_, d] : model.data) {
+            strings.insert(d.purposes.begin(), d.purposes.end());
+            strings.insert(d.fields.begin(), d.fields.end());
+        }
+        for (const auto& [_, a] : model.agents) {
+            for (const auto& [attr, v] : a.attributes)
+                if (v.expr) collectLiterals(*v.expr, strings, hashes);
+            if (a.measurement) hashes.insert(*a.measurement);
+        }
+        for (const auto& [_, k] : model.kernels) hashes.insert(k.modules.begin(), k.modules.end());
+    }
+    for (const std::string& l : space.labels) {
+        bool everywhere = true;
+        for (const eval::Evaluator* ev : programs) everywhere = everywhere && ev->model().lattice.find(l).has_value();
+        space.commonLabels.push_back(everywhere);
+    }
+    space.universe.assign(strings.begin(), strings.end());
+    space.universe.push_back(fresh("~u0", strings));
+    space.universe.push_back(fresh("~u1", strings));
+    space.hashes.assign(hashes.begin(), hashes.end());
+    space.hashes.push_back(fresh("sha256:" + std::string(64, '0'), hashes));
+    return space;
+}
+
 Encoder::Encoder(z3::context& ctx, const eval::Evaluator& ev, Action action)
+    : Encoder(ctx, ev, action, Space::of(action, {&ev})) {}
+
+Encoder::Encoder(z3::context& ctx, const eval::Evaluator& ev, Action action, Space space,
+                 const std::set<std::string>& hiddenTargets)
     : ctx_(ctx),
       ev_(ev),
       model_(ev.model()),
       action_(action),
       target_(ctx.int_const("target")),
       agent_(ctx.int_const("agent")),
-      recipient_(ctx.int_const("recipient")) {
-    for (const auto& [name, _] : model_.agents) agents_.push_back(name);
-    if (action == Action::Tool)
-        for (const auto& [name, _] : model_.tools) targets_.push_back(name);
-    if (action == Action::Read || action == Action::Write)
-        for (const auto& [name, _] : model_.data) targets_.push_back(name);
+      recipient_(ctx.int_const("recipient")),
+      agents_(std::move(space.agents)),
+      targets_(std::move(space.targets)),
+      labels_(std::move(space.labels)),
+      commonLabels_(std::move(space.commonLabels)),
+      universe_(std::move(space.universe)),
+      hashes_(std::move(space.hashes)) {
+    for (const std::string& a : agents_) knownAgents_.push_back(model_.agents.count(a) > 0);
+    for (const std::string& t : targets_) {
+        const bool declared = action == Action::Tool ? model_.tools.count(t) > 0 : model_.data.count(t) > 0;
+        knownTargets_.push_back(declared && !hiddenTargets.count(t));
+    }
+    ownLabel_.assign(labels_.size(), -1);
+    for (const std::string& l : model_.lattice.names) {
+        const int at = labelIndex(l);
+        labelOf_.push_back(at);
+        ownLabel_.at(static_cast<std::size_t>(at)) = static_cast<int>(labelOf_.size() - 1);
+    }
     auto index = [&](const z3::expr& x, std::size_t n) {
         domain_.push_back(x >= 0 && x < ctx_.int_val(static_cast<int>(n)));
     };
     index(agent_, agents_.size());
     if (targeted(action)) index(target_, targets_.size());
     if (action == Action::Send) index(recipient_, agents_.size());
+}
 
-    // The universe of set elements and the hash values: every literal the program mentions, and fresh ones.
-    std::set<std::string> strings, hashes;
-    for (const eval::RuleInfo& r : ev_.rules())
-        if (r.body->condition) collectLiterals(*r.body->condition, strings, hashes);
-    for (const auto& [_, s] : model_.sets)
-        if (s.type != TypeKind::LabelSet) strings.insert(s.values.begin(), s.values.end());
-    for (const auto& [_, d] : model_.data) {
-        strings.insert(d.purposes.begin(), d.purposes.end());
-        strings.insert(d.fields.begin(), d.fields.end());
-    }
-    for (const auto& [_, a] : model_.agents) {
-        for (const auto& [attr, v] : a.attributes)
-            if (v.expr) collectLiterals(*v.expr, strings, hashes);
-        if (a.measurement) hashes.insert(*a.measurement);
-    }
-    for (const auto& [_, k] : model_.kernels) hashes.insert(k.modules.begin(), k.modules.end());
-    universe_.assign(strings.begin(), strings.end());
-    universe_.push_back(fresh("~u0", strings));
-    universe_.push_back(fresh("~u1", strings));
-    hashes_.assign(hashes.begin(), hashes.end());
-    hashes_.push_back(fresh("sha256:" + std::string(64, '0'), hashes));
+int Encoder::labelIndex(const std::string& name) const {
+    return static_cast<int>(std::find(labels_.begin(), labels_.end(), name) - labels_.begin());
+}
+
+const sema::AgentInfo* Encoder::agentAt(std::size_t i) const {
+    auto it = model_.agents.find(agents_[i]);
+    return it == model_.agents.end() ? nullptr : &it->second;
+}
+
+z3::expr Encoder::knownIndex(const z3::expr& idx, const std::vector<bool>& known) const {
+    std::vector<z3::expr> is;
+    for (std::size_t i = 0; i < known.size(); ++i)
+        if (known[i]) is.push_back(idx == ctx_.int_val(static_cast<int>(i)));
+    return any(ctx_, is);
+}
+
+z3::expr Encoder::accepts() {
+    z3::expr ok = knownIndex(agent_, knownAgents_);
+    if (action_ == Action::Send) ok = ok && knownIndex(recipient_, knownAgents_);
+    if (targeted(action_)) ok = ok && knownIndex(target_, knownTargets_);
+    return ok;
 }
 
 z3::expr Encoder::domain() const {
@@ -129,19 +189,25 @@ Encoder::Var Encoder::makeVar(const std::string& name, TypeKind type) {
                               var.v <= ctx_.int_val(std::numeric_limits<std::int64_t>::max()));
             break;
         case TypeKind::Bool: var.v = ctx_.bool_const(name.c_str()); break;
-        case TypeKind::Label:
+        case TypeKind::Label: {
             var.v = ctx_.int_const(name.c_str());
-            // Requests may only name declared labels (docs/requests.md).
-            domain_.push_back(var.v >= 0 && var.v < ctx_.int_val(static_cast<int>(model_.lattice.names.size())));
+            // Requests may only name declared labels (docs/requests.md), of every program that reads them.
+            std::vector<z3::expr> declared;
+            for (std::size_t l = 0; l < labels_.size(); ++l)
+                if (commonLabels_[l]) declared.push_back(var.v == ctx_.int_val(static_cast<int>(l)));
+            domain_.push_back(any(ctx_, declared));
             break;
+        }
         case TypeKind::StringSet:
         case TypeKind::EmptySet:
             for (std::size_t u = 0; u < universe_.size(); ++u)
                 var.mem.push_back(ctx_.bool_const((name + "#" + std::to_string(u)).c_str()));
             break;
         case TypeKind::LabelSet:
-            for (std::size_t l = 0; l < model_.lattice.names.size(); ++l)
+            for (std::size_t l = 0; l < labels_.size(); ++l) {
                 var.mem.push_back(ctx_.bool_const((name + "#" + std::to_string(l)).c_str()));
+                if (!commonLabels_[l]) domain_.push_back(!var.mem.back());
+            }
             break;
         default: break;
     }
@@ -149,20 +215,23 @@ Encoder::Var Encoder::makeVar(const std::string& name, TypeKind type) {
 }
 
 Encoder::Var& Encoder::field(const std::string& key, TypeKind type) {
+    // The type is part of the name: two tools may have a parameter of one name and different types, and
+    // programs over one space share a variable exactly when they read the same field with the same type.
     const std::string name = key + ":" + typeName(type);
     auto it = vars_.find(name);
     if (it != vars_.end()) return it->second;
-    Var var = makeVar(key, type);
+    Var var = makeVar(name, type);
     if (key.compare(0, 5, "args.") == 0) {
-        // Every parameter of the target tool is given (docs/requests.md); other tools have no such argument.
+        // Every parameter of the target tool is given (docs/requests.md); other tools have no such argument. Said
+        // only of the tools this program declares: another program's tools are the other program's business.
         std::vector<z3::expr> has;
         const std::string param = key.substr(5);
         for (std::size_t i = 0; i < targets_.size(); ++i) {
-            const sema::ToolInfo& tool = model_.tools.at(targets_[i]);
-            const sema::ParamInfo* p = tool.param(param);
+            if (!knownTargets_[i]) continue;
+            const sema::ParamInfo* p = model_.tools.at(targets_[i]).param(param);
             if (p && p->type == type) has.push_back(target_ == ctx_.int_val(static_cast<int>(i)));
         }
-        domain_.push_back(var.present == any(ctx_, has));
+        domain_.push_back(z3::implies(knownIndex(target_, knownTargets_), var.present == any(ctx_, has)));
     } else if (isSetType(type)) {
         domain_.push_back(var.present);  // a supplied set that is not given is empty, never absent
     }
@@ -180,7 +249,7 @@ Encoder::Val Encoder::fromVar(const Var& var, TypeKind type) {
 Encoder::Val Encoder::constSet(const std::vector<std::string>& items, bool labels) {
     Val v{Val::Kind::Set, ctx_.bool_val(true), ctx_.bool_val(false), {}, {}, labels};
     if (labels) {
-        for (const auto& l : model_.lattice.names)
+        for (const auto& l : labels_)
             v.mem.push_back(ctx_.bool_val(std::find(items.begin(), items.end(), l) != items.end()));
     } else {
         for (const auto& u : universe_)
@@ -197,25 +266,26 @@ Encoder::Val Encoder::agentFact(const std::string& root, const std::string& fiel
                       : (type == TypeKind::String || type == TypeKind::Hash) ? stringVal("")
                                                                              : ctx_.int_val(0);
     const bool set = isSetType(type);
-    std::size_t width = type == TypeKind::LabelSet ? model_.lattice.names.size() : universe_.size();
+    std::size_t width = type == TypeKind::LabelSet ? labels_.size() : universe_.size();
     std::vector<std::vector<z3::expr>> mem(width);
     for (std::size_t i = 0; i < agents_.size(); ++i) {
+        const sema::AgentInfo* a = agentAt(i);
+        if (!a) continue;  // another program's agent: this program rejects its requests (accepts())
         const z3::expr is = idx == ctx_.int_val(static_cast<int>(i));
         std::optional<eval::Value> value;
-        const sema::AgentInfo& a = model_.agents.at(agents_[i]);
         if (field == "name")
-            value = eval::Value::string(a.name);
-        else if (field == "owner" && a.owner)
-            value = eval::Value::string(*a.owner);
-        else if (field == "measurement" && a.measurement)
-            value = eval::Value{eval::Value::Kind::Hash, 0, *a.measurement, {}};
-        else if (auto it = a.attributes.find(field); it != a.attributes.end() && it->second.expr)
+            value = eval::Value::string(a->name);
+        else if (field == "owner" && a->owner)
+            value = eval::Value::string(*a->owner);
+        else if (field == "measurement" && a->measurement)
+            value = eval::Value{eval::Value::Kind::Hash, 0, *a->measurement, {}};
+        else if (auto it = a->attributes.find(field); it != a->attributes.end() && it->second.expr)
             value = ev_.literal(*it->second.expr);
         if (!value) continue;
         present.push_back(is);
         if (set) {
             for (std::size_t u = 0; u < width; ++u) {
-                const std::string& item = type == TypeKind::LabelSet ? model_.lattice.names[u] : universe_[u];
+                const std::string& item = type == TypeKind::LabelSet ? labels_[u] : universe_[u];
                 if (value->items.count(item)) mem[u].push_back(is);
             }
             continue;
@@ -224,7 +294,7 @@ Encoder::Val Encoder::agentFact(const std::string& root, const std::string& fiel
         switch (value->kind) {
             case eval::Value::Kind::Bool: v = ctx_.bool_val(value->number != 0); break;
             case eval::Value::Kind::Int: v = ctx_.int_val(value->number); break;
-            case eval::Value::Kind::Label: v = ctx_.int_val(static_cast<int>(*model_.lattice.find(value->text))); break;
+            case eval::Value::Kind::Label: v = ctx_.int_val(labelIndex(value->text)); break;
             default: v = stringVal(value->text); break;
         }
         chosen = z3::ite(is, v, chosen);
@@ -242,8 +312,7 @@ Encoder::Val Encoder::agentFact(const std::string& root, const std::string& fiel
 Encoder::Val Encoder::path(const std::vector<Ident>& p, TypeKind type) {
     const std::string& root = p[0].text;
     if (p.size() == 1 && !sema::isRoot(root)) {
-        if (auto l = model_.lattice.find(root))
-            return {Val::Kind::Int, ctx_.bool_val(true), ctx_.int_val(*l), {}, {}, false};
+        if (auto l = model_.lattice.find(root)) return {Val::Kind::Int, ctx_.bool_val(true), labelVal(*l), {}, {}, false};
         if (auto s = model_.sets.find(root); s != model_.sets.end())
             return constSet(s->second.values, s->second.type == TypeKind::LabelSet);
         auto a = std::find(agents_.begin(), agents_.end(), root);
@@ -265,6 +334,7 @@ Encoder::Val Encoder::path(const std::vector<Ident>& p, TypeKind type) {
                                                  : ctx_.int_val(0);
     std::vector<std::vector<z3::expr>> mem(universe_.size());
     for (std::size_t i = 0; i < targets_.size(); ++i) {
+        if (!knownTargets_[i]) continue;
         const z3::expr is = target_ == ctx_.int_val(static_cast<int>(i));
         std::optional<z3::expr> v;
         std::optional<std::set<std::string>> items;
@@ -272,14 +342,14 @@ Encoder::Val Encoder::path(const std::vector<Ident>& p, TypeKind type) {
             const sema::ToolInfo& t = model_.tools.at(targets_[i]);
             if (field == "name") v = stringVal(t.name);
             if (field == "provider") v = stringVal(t.name.substr(0, t.name.find('.')));
-            if (field == "label" && t.resultLabel) v = ctx_.int_val(*t.resultLabel);
+            if (field == "label" && t.resultLabel) v = labelVal(*t.resultLabel);
             if (field == "sink") v = ctx_.bool_val(t.sink);
             if (field == "privileged") v = ctx_.bool_val(t.privileged);
             if (field == "pinned") v = ctx_.bool_val(!t.pin.empty());
         } else if (root == "data" && (action_ == Action::Read || action_ == Action::Write)) {
             const sema::DataInfo& d = model_.data.at(targets_[i]);
             if (field == "name") v = stringVal(d.name);
-            if (field == "label" && d.label) v = ctx_.int_val(*d.label);
+            if (field == "label" && d.label) v = labelVal(*d.label);
             if (field == "region" && d.region) v = stringVal(*d.region);
             if (field == "owner" && d.owner) v = stringVal(*d.owner);
             if (field == "purpose") items = d.purposes;
@@ -329,7 +399,7 @@ Encoder::Val Encoder::value(const Expr& e) {
                 present.push_back(items.back().present);
             }
             out.present = all(ctx_, present);
-            const std::size_t width = labels ? model_.lattice.names.size() : universe_.size();
+            const std::size_t width = labels ? labels_.size() : universe_.size();
             for (std::size_t u = 0; u < width; ++u) {
                 const z3::expr element = labels ? ctx_.int_val(static_cast<int>(u)) : stringVal(universe_[u]);
                 std::vector<z3::expr> eq;
@@ -372,13 +442,14 @@ z3::expr Encoder::subset(const Val& a, const Val& b) {
     return all(ctx_, parts);
 }
 
+// This program's order, over the space's label indices.
 z3::expr Encoder::labelLe(const z3::expr& a, const z3::expr& b) {
     std::vector<z3::expr> pairs;
     const std::size_t n = model_.lattice.names.size();
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0; j < n; ++j)
             if (model_.lattice.le(static_cast<int>(i), static_cast<int>(j)))
-                pairs.push_back(a == ctx_.int_val(static_cast<int>(i)) && b == ctx_.int_val(static_cast<int>(j)));
+                pairs.push_back(a == labelVal(static_cast<int>(i)) && b == labelVal(static_cast<int>(j)));
     return any(ctx_, pairs);
 }
 
@@ -633,7 +704,7 @@ z3::expr Encoder::allowed(const std::vector<const eval::RuleInfo*>& rules) {
         }
         consents.push_back(z3::implies(covered, any(ctx_, byPrincipal[c.principal])));
     }
-    return !any(ctx_, forbids) && all(ctx_, consents) && any(ctx_, permits);
+    return accepts() && !any(ctx_, forbids) && all(ctx_, consents) && any(ctx_, permits);
 }
 
 z3::expr Encoder::matches(const eval::RuleInfo& rule) {
@@ -645,7 +716,9 @@ z3::expr Encoder::matches(const eval::RuleInfo& rule) {
     if (rule.rule && rule.rule->limit) {
         auto it = counts_.find(rule.id);
         if (it == counts_.end()) {
-            it = counts_.emplace(rule.id, ctx_.int_const(("count:" + rule.id).c_str())).first;
+            auto named = counterNames_.find(rule.id);
+            const std::string name = named != counterNames_.end() ? named->second : "count:" + rule.id;
+            it = counts_.emplace(rule.id, ctx_.int_const(name.c_str())).first;
             domain_.push_back(it->second >= 0 && it->second <= ctx_.int_val(std::numeric_limits<std::int64_t>::max()));
         }
         const z3::expr limit = ctx_.int_val(rule.rule->limit->count);
@@ -678,16 +751,59 @@ std::string quote(const std::string& s) {
 
 }  // namespace
 
-std::string Encoder::witness(const z3::model& m) {
+std::vector<z3::expr> Encoder::preferences() const {
+    std::vector<z3::expr> out;
+    for (const auto& [name, var] : vars_) {
+        for (const z3::expr& bit : var.mem) out.push_back(!bit);
+        // An argument is present exactly when the target declares it: nothing to prefer.
+        if (var.mem.empty() && name.compare(0, 5, "args.") != 0) out.push_back(!var.present);
+    }
+    for (const auto& [_, count] : counts_) out.push_back(count == 0);
+    return out;
+}
+
+std::string Encoder::agentOf(const z3::model& m) const {
+    return agents_.at(static_cast<std::size_t>(m.eval(agent_, true).get_numeral_int64()));
+}
+
+std::string Encoder::targetOf(const z3::model& m) const {
+    if (!targeted(action_)) return "";
+    return targets_.at(static_cast<std::size_t>(m.eval(target_, true).get_numeral_int64()));
+}
+
+std::string Encoder::recipientOf(const z3::model& m) const {
+    if (action_ != Action::Send) return "";
+    return agents_.at(static_cast<std::size_t>(m.eval(recipient_, true).get_numeral_int64()));
+}
+
+z3::expr Encoder::is(const std::string& agent, const std::string& target, const std::string& recipient) const {
+    auto at = [&](const std::vector<std::string>& names, const std::string& n) {
+        return ctx_.int_val(static_cast<int>(std::find(names.begin(), names.end(), n) - names.begin()));
+    };
+    z3::expr e = agent_ == at(agents_, agent);
+    if (targeted(action_)) e = e && target_ == at(targets_, target);
+    if (action_ == Action::Send) e = e && recipient_ == at(agents_, recipient);
+    return e;
+}
+
+std::string Encoder::witness(const z3::model& m, const Encoder* other) {
     auto num = [&](const z3::expr& e) { return m.eval(e, true).get_numeral_int64(); };
     auto truth = [&](const z3::expr& e) { return m.eval(e, true).is_true(); };
     auto text = [&](const z3::expr& e) { return m.eval(e, true).get_string(); };
+    // The variables of both programs: the same field with the same type is the same Z3 constant in both.
+    std::map<std::string, const Var*> vars;
+    std::map<std::string, z3::expr> counts = counts_;
+    for (const auto& [name, var] : vars_) vars.emplace(name, &var);
+    if (other) {
+        for (const auto& [name, var] : other->vars_) vars.emplace(name, &var);
+        counts.insert(other->counts_.begin(), other->counts_.end());
+    }
     auto render = [&](const Var& var) -> std::string {
         switch (var.type) {
             case TypeKind::String:
             case TypeKind::Hash: return quote(text(var.v));
             case TypeKind::Bool: return truth(var.v) ? "true" : "false";
-            case TypeKind::Label: return quote(model_.lattice.names[static_cast<std::size_t>(num(var.v))]);
+            case TypeKind::Label: return quote(labels_.at(static_cast<std::size_t>(num(var.v))));
             case TypeKind::StringSet:
             case TypeKind::EmptySet:
             case TypeKind::LabelSet: {
@@ -695,7 +811,7 @@ std::string Encoder::witness(const z3::model& m) {
                 for (std::size_t u = 0; u < var.mem.size(); ++u) {
                     if (!truth(var.mem[u])) continue;
                     if (out.size() > 1) out += ",";
-                    out += quote(var.type == TypeKind::LabelSet ? model_.lattice.names[u] : universe_[u]);
+                    out += quote(var.type == TypeKind::LabelSet ? labels_[u] : universe_[u]);
                 }
                 return out + "]";
             }
@@ -703,25 +819,29 @@ std::string Encoder::witness(const z3::model& m) {
         }
     };
     std::string out = "{\"action\":" + quote(actionName(action_));
-    out += ",\"agent\":" + quote(agents_.at(static_cast<std::size_t>(num(agent_))));
-    if (action_ == Action::Send)
-        out += ",\"recipient\":" + quote(agents_.at(static_cast<std::size_t>(num(recipient_))));
+    out += ",\"agent\":" + quote(agentOf(m));
+    if (action_ == Action::Send) out += ",\"recipient\":" + quote(recipientOf(m));
     if (targeted(action_)) {
-        const std::string& target = targets_.at(static_cast<std::size_t>(num(target_)));
+        const std::string target = targetOf(m);
         out += ",\"target\":" + quote(target);
         if (action_ == Action::Tool) {
             out += ",\"args\":{";
             bool first = true;
+            // The renderer is a program that accepts the request, so it declares the target.
             for (const sema::ParamInfo& p : model_.tools.at(target).params) {
-                auto it = vars_.find("args." + p.name + ":" + typeName(p.type));
+                auto it = vars.find("args." + p.name + ":" + typeName(p.type));
                 std::string v;
-                if (it != vars_.end()) {
-                    v = render(it->second);
+                if (it != vars.end()) {
+                    v = render(*it->second);
                 } else {
                     switch (p.type) {  // no rule reads it: any value of the type will do
                         case TypeKind::String: v = "\"\""; break;
                         case TypeKind::Bool: v = "false"; break;
-                        case TypeKind::Label: v = quote(model_.lattice.names.at(0)); break;
+                        case TypeKind::Label: {
+                            auto common = std::find(commonLabels_.begin(), commonLabels_.end(), true);
+                            v = quote(labels_.at(static_cast<std::size_t>(common - commonLabels_.begin())));
+                            break;
+                        }
                         case TypeKind::StringSet:
                         case TypeKind::LabelSet: v = "[]"; break;
                         default: v = "0"; break;
@@ -735,24 +855,22 @@ std::string Encoder::witness(const z3::model& m) {
     }
     // Supplied fields, grouped by root.
     std::map<std::string, std::string> roots;
-    for (const auto& [name, var] : vars_) {
+    for (const auto& [name, var] : vars) {
         const std::string key = name.substr(0, name.find(':'));
         if (key.compare(0, 5, "args.") == 0) continue;
-        if (!truth(var.present)) continue;
+        if (!truth(var->present)) continue;
+        // A supplied set that is not given is empty (docs/requests.md): an empty one need not be written.
+        if (!var->mem.empty() && std::none_of(var->mem.begin(), var->mem.end(), truth)) continue;
         const std::size_t dot = key.find('.');
         std::string& members = roots[key.substr(0, dot)];
-        members += std::string(members.empty() ? "" : ",") + quote(key.substr(dot + 1)) + ":" + render(var);
+        members += std::string(members.empty() ? "" : ",") + quote(key.substr(dot + 1)) + ":" + render(*var);
     }
     for (const auto& [root, members] : roots) out += "," + quote(root) + ":{" + members + "}";
-    if (!counts_.empty()) {
-        out += ",\"state\":{\"counts\":{";
-        bool first = true;
-        for (const auto& [id, c] : counts_) {
-            out += std::string(first ? "" : ",") + quote(id) + ":" + std::to_string(num(c));
-            first = false;
-        }
-        out += "}}";
-    }
+    // Counters start at zero: only the others are written.
+    std::string given;
+    for (const auto& [id, c] : counts)
+        if (const std::int64_t n = num(c); n != 0) given += std::string(given.empty() ? "" : ",") + quote(id) + ":" + std::to_string(n);
+    if (!given.empty()) out += ",\"state\":{\"counts\":{" + given + "}}";
     return out + "}";
 }
 

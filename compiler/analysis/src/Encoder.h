@@ -7,6 +7,10 @@
 // finite universe for sets (the policy's string literals plus two fresh strings; the declared labels). Derived
 // facts (agent.owner, tool.label, data.purpose, ...) are functions of the indices. A condition is encoded in three
 // values as a pair (true, false): unknown is neither.
+//
+// Two programs can read one symbolic request (omegac diff, lint --against): each gets an Encoder over the same
+// Z3 context and the same Space, the union of both programs' names, so indices mean the same agent, target and
+// label in both, and a variable (named after its field and type) is the same Z3 constant in both.
 #pragma once
 
 #include "omega/eval/Evaluator.h"
@@ -16,16 +20,33 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace omega::analysis {
+
+// What the indices of a symbolic request mean, and the finite universes its values come from.
+struct Space {
+    std::vector<std::string> agents, targets;  // by index; targets are tools (tool) or data resources (read, write)
+    std::vector<std::string> labels;           // every program's labels, in first-seen order
+    std::vector<bool> commonLabels;            // parallel to labels: declared by every program (requests use only these)
+    std::vector<std::string> universe;         // string universe for sets: every literal, plus two fresh strings
+    std::vector<std::string> hashes;           // hash literals, plus one fresh hash
+
+    // The space of an action for one or more programs (names of all of them, by first appearance).
+    static Space of(ast::Action action, const std::vector<const eval::Evaluator*>& programs);
+};
 
 class Encoder {
     using TypeKind = ast::TypeKind;
 
 public:
     Encoder(z3::context& ctx, const eval::Evaluator& ev, ast::Action action);
+    // Over a shared space. `hiddenTargets`: declared targets this program must treat as foreign (a tool whose
+    // parameters differ between two programs: a request shaped for the other program is one this one rejects).
+    Encoder(z3::context& ctx, const eval::Evaluator& ev, ast::Action action, Space space,
+            const std::set<std::string>& hiddenTargets = {});
 
     // The constraints every request of the action satisfies (declared agents and targets, bounds, universes).
     // Variables are made as rules mention them: take the domain after encoding the formulas of a query.
@@ -39,11 +60,28 @@ public:
     // A request matches an assertion's body: its target, subject and recipient, and its condition true or unknown
     // (language.md 6).
     z3::expr assertionBody(const ast::Body& body);
-    // The program allows the request (language.md 10): no forbid matches, every consent that covers it is given by
-    // a matching permit of its principal, and some permit matches. `rules`: every rule of this action.
+    // The program allows the request (language.md 10): it accepts the request (accepts()), no forbid matches, every
+    // consent that covers it is given by a matching permit of its principal, and some permit matches. `rules`:
+    // every rule of this action.
     z3::expr allowed(const std::vector<const eval::RuleInfo*>& rules);
-    // A concrete request from a model of domain() and the queried formulas: JSON, one line.
-    std::string witness(const z3::model& m);
+    // The program's decoder accepts the request: its agent, recipient and target are declared here (always true
+    // over a program's own space).
+    z3::expr accepts();
+    // A concrete request from a model of domain() and the queried formulas: JSON, one line. `other`: an encoder
+    // of another program over the same space whose variables the request must also carry.
+    std::string witness(const z3::model& m, const Encoder* other = nullptr);
+    // What a readable witness looks like, as formulas to keep where the query allows: supplied sets empty,
+    // supplied fields absent, counters at zero (Query.h, readableModel).
+    std::vector<z3::expr> preferences() const;
+    // The Z3 names of rate-limit counters, by rule id (by default "count:<id>"): two programs over one space share
+    // a counter by giving it one name. Set before encoding.
+    void nameCounters(std::map<std::string, std::string> names) { counterNames_ = std::move(names); }
+    // The agent, target and recipient of a model, by name ("" where the action has none).
+    std::string agentOf(const z3::model& m) const;
+    std::string targetOf(const z3::model& m) const;
+    std::string recipientOf(const z3::model& m) const;
+    // The request has this agent, target and recipient (those the action has).
+    z3::expr is(const std::string& agent, const std::string& target, const std::string& recipient) const;
 
 private:
     struct Tri {
@@ -82,6 +120,10 @@ private:
     z3::expr targetIn(const std::optional<ast::NamePattern>& p);
     z3::expr bodyScope(const ast::Body& body);
     z3::expr stringVal(const std::string& s) { return ctx_.string_val(s); }
+    z3::expr labelVal(int ownIndex) { return ctx_.int_val(labelOf_.at(static_cast<std::size_t>(ownIndex))); }
+    int labelIndex(const std::string& name) const;  // in the space
+    z3::expr knownIndex(const z3::expr& idx, const std::vector<bool>& known) const;
+    const sema::AgentInfo* agentAt(std::size_t i) const;
 
     z3::context& ctx_;
     const eval::Evaluator& ev_;
@@ -89,11 +131,17 @@ private:
     ast::Action action_;
     z3::expr target_, agent_, recipient_;
     std::vector<z3::expr> domain_;
-    std::vector<std::string> agents_, targets_;  // names by index
+    std::vector<std::string> agents_, targets_;  // names by index (Space)
+    std::vector<bool> knownAgents_, knownTargets_;  // declared by this program (and not hidden)
+    std::vector<std::string> labels_;            // label names by index (Space)
+    std::vector<bool> commonLabels_;
+    std::vector<int> labelOf_;                   // this program's lattice index -> space index
+    std::vector<int> ownLabel_;                  // space index -> this program's lattice index, or -1
     std::vector<std::string> universe_;          // string universe for sets
     std::vector<std::string> hashes_;            // hash literals, plus one fresh
     std::map<std::string, Var> vars_;            // supplied fields ("request.purpose") and args ("args.amount")
     std::map<std::string, z3::expr> counts_;     // rate-limit counters by rule id
+    std::map<std::string, std::string> counterNames_;
 };
 
 }  // namespace omega::analysis

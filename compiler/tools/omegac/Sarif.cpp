@@ -43,6 +43,18 @@ constexpr RuleMeta kRules[] = {
      "Other permits of the same principal, each carrying at least this permit's obligations, match every request it "
      "matches, so removing it changes no decision. This is a proof over every request: there is no witness.",
      "warning"},
+    {"A0105", "ObligationsDisagree", "Rules require approval by different roles for one request",
+     "Two rules that both apply to one allowed request require `approve` by different roles, so the request waits "
+     "for every one of them. The witness is such a request.",
+     "warning"},
+    {"A0106", "PermitCappedByRateLimit", "A rate-limit forbid caps a permit",
+     "A forbid with a rate limit matches requests the permit allows once its counter reaches the limit. Usually "
+     "intended; the witness shows the counter at the limit.",
+     "note"},
+    {"A0301", "PackForbids", "The policy allows what a compliance pack forbids",
+     "A permit of the policy allows a request that a forbid of the compliance pack given with --against denies. "
+     "The witness is such a request: the policy alone allows it, the policy with the pack denies it by that forbid.",
+     "error"},
     {"A0201", "AssertionFails", "An assertion has a counterexample",
      "A request that the assertion is about is decided the way the assertion excludes. The witness is that request.",
      "error"},

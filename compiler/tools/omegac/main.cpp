@@ -1,6 +1,7 @@
 // omegac: the Omega policy compiler driver. Parses arguments, runs the library stages, prints diagnostics and
 // returns an exit code CI can rely on: 0 clean, 1 policy errors (or findings), 2 usage or I/O problems.
 #include "omega/analysis/Analysis.h"
+#include "omega/analysis/Diff.h"
 #include "omega/ast/Printer.h"
 #include "omega/bundle/Signing.h"
 #include "omega/codegen/CodeGen.h"
@@ -22,9 +23,11 @@
 
 #include <unistd.h>
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 namespace {
@@ -401,15 +404,113 @@ int runTest(const std::vector<std::string>& files, const CommonOptions& o, bool 
     return report.failed() == 0 ? kOk : kErrors;
 }
 
+// A rule as JSON: id, principal and where it is.
+std::string ruleJson(const eval::RuleInfo& r, const source::SourceManager& sm) {
+    return "{\"id\":" + ast::quoteString(r.id) + ",\"principal\":" + ast::quoteString(r.principal) +
+           ",\"file\":" + ast::quoteString(sm.file(r.span.file).path) + ",\"line\":" +
+           std::to_string(r.span.begin.line) + ",\"column\":" + std::to_string(r.span.begin.col) + "}";
+}
+
+std::string rulesJson(const std::vector<const eval::RuleInfo*>& rules, const source::SourceManager& sm) {
+    std::string out = "[";
+    for (std::size_t k = 0; k < rules.size(); ++k) out += std::string(k ? "," : "") + ruleJson(*rules[k], sm);
+    return out + "]";
+}
+
+// The policy sources of a program given as one path: a file, or every `.omega` file directly in a directory
+// (in name order; `skipTests` leaves out `*_test.omega`, the packs' test modules).
+std::optional<std::vector<std::string>> programFiles(const std::string& path, bool skipTests) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(path, ec)) return std::vector<std::string>{path};
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+        const std::string name = entry.path().filename().string();
+        const bool test = name.size() > 11 && name.compare(name.size() - 11, 11, "_test.omega") == 0;
+        if (entry.path().extension() == ".omega" && !(skipTests && test)) files.push_back(entry.path().string());
+    }
+    if (ec) {
+        std::cerr << "omegac: error: cannot read directory `" << path << "`: " << ec.message() << '\n';
+        return std::nullopt;
+    }
+    std::sort(files.begin(), files.end());
+    if (files.empty()) {
+        std::cerr << "omegac: error: no .omega files in `" << path << "`\n";
+        return std::nullopt;
+    }
+    return files;
+}
+
+// A compliance pack named on the command line: a path, or a pack directory of the bundled stdlib-policies.
+std::optional<std::vector<std::string>> packFiles(const std::string& pack, const CommonOptions& o) {
+    std::error_code ec;
+    std::string path = pack;
+    if (!std::filesystem::exists(path, ec) && !o.noStdlib) {
+        const std::string bundled = std::string(OMEGA_STDLIB_DIR) + "/" + pack;
+        if (std::filesystem::exists(bundled, ec)) path = bundled;
+    }
+    if (!std::filesystem::exists(path, ec)) {
+        std::cerr << "omegac: error: no compliance pack `" << pack << "` (a file, a directory, or a directory of "
+                  << OMEGA_STDLIB_DIR << ")\n";
+        return std::nullopt;
+    }
+    return programFiles(path, /*skipTests=*/true);
+}
+
+// The policy with the packs added as roots, loaded into the policy's own SourceManager so that every finding's
+// location resolves in one place. Returns the combined evaluator's inputs, or nothing (after printing why).
+struct Combined {
+    parse::LoadResult loaded;
+    sema::Model model;
+    std::set<std::string> packModules;  // modules the packs brought in that the policy does not have
+};
+
+std::unique_ptr<Combined> loadCombined(Checked& c, std::vector<std::string> files,
+                                       const std::vector<std::string>& packs, const CommonOptions& o, int& status) {
+    for (const std::string& pack : packs) {
+        auto more = packFiles(pack, o);
+        if (!more) {
+            status = kUsage;
+            return nullptr;
+        }
+        files.insert(files.end(), more->begin(), more->end());
+    }
+    auto combined = std::make_unique<Combined>();
+    source::DiagnosticEngine diags;
+    combined->loaded = parse::loadProgram(files, loadOptions(o), c.sm, diags);
+    if (!diags.hasErrors())
+        combined->model = sema::check(combined->loaded.program.modules, combined->loaded.program.isRoot, diags);
+    if (diags.hasErrors() || combined->loaded.ioError) {
+        std::cerr << "omegac: error: the policy and the compliance packs do not check together:\n";
+        printDiagnostics(c.sm, diags, o);
+        status = combined->loaded.ioError ? kUsage : kErrors;
+        return nullptr;
+    }
+    std::set<std::string> own;
+    for (const ast::Module& m : c.loaded.program.modules) own.insert(m.header.name.text);
+    for (const ast::Module& m : combined->loaded.program.modules)
+        if (!own.count(m.header.name.text)) combined->packModules.insert(m.header.name.text);
+    return combined;
+}
+
 // Proves things about the program with Z3 (docs/analysis.md) and reports each finding with its witness request.
 int runLint(const std::vector<std::string>& files, const CommonOptions& o, unsigned timeoutMs,
-            const std::string& failOn) {
+            const std::string& failOn, const std::vector<std::string>& against) {
     auto c = loadChecked(files, o);
     if (c->status != kOk) return c->status;
     eval::Evaluator ev(c->loaded.program.modules, c->model);
     analysis::Options options;
     options.timeoutMs = timeoutMs;
     std::vector<analysis::Finding> findings = analysis::analyze(ev, options);
+    std::unique_ptr<Combined> combined;
+    std::unique_ptr<eval::Evaluator> combinedEv;
+    if (!against.empty()) {
+        int status = kOk;
+        combined = loadCombined(*c, files, against, o, status);
+        if (!combined) return status;
+        combinedEv = std::make_unique<eval::Evaluator>(combined->loaded.program.modules, combined->model);
+        std::vector<analysis::Finding> more = analysis::refine(ev, *combinedEv, combined->packModules, options);
+        findings.insert(findings.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    }
     std::size_t failing = 0, unknown = 0;
     for (const analysis::Finding& f : findings) {
         unknown += f.unknown;
@@ -429,16 +530,7 @@ int runLint(const std::vector<std::string>& files, const CommonOptions& o, unsig
                    ",\"message\":" + ast::quoteString(f.message) +
                    ",\"location\":{\"file\":" + ast::quoteString(c->sm.file(f.span.file).path) +
                    ",\"line\":" + std::to_string(f.span.begin.line) +
-                   ",\"column\":" + std::to_string(f.span.begin.col) + "},\"rules\":[";
-            for (std::size_t k = 0; k < f.rules.size(); ++k) {
-                const eval::RuleInfo& r = *f.rules[k];
-                out += std::string(k ? "," : "") + "{\"id\":" + ast::quoteString(r.id) +
-                       ",\"principal\":" + ast::quoteString(r.principal) +
-                       ",\"file\":" + ast::quoteString(c->sm.file(r.span.file).path) +
-                       ",\"line\":" + std::to_string(r.span.begin.line) +
-                       ",\"column\":" + std::to_string(r.span.begin.col) + "}";
-            }
-            out += "]";
+                   ",\"column\":" + std::to_string(f.span.begin.col) + "},\"rules\":" + rulesJson(f.rules, c->sm);
             if (!f.witness.empty()) out += ",\"witness\":" + f.witness;
             out += "}";
         }
@@ -460,6 +552,89 @@ int runLint(const std::vector<std::string>& files, const CommonOptions& o, unsig
         if (findings.empty()) std::cout << "lint: no findings\n";
     }
     return failing ? kErrors : kOk;
+}
+
+// Exit status of `omegac diff` when new access could be neither found nor ruled out (docs/analysis.md 5).
+constexpr int kDiffUnknown = 3;
+
+// Compares two programs (docs/analysis.md 5): the requests NEW allows that OLD denies (new access) and the reverse.
+int runDiff(const std::string& oldPath, const std::string& newPath, const CommonOptions& o,
+            const analysis::DiffOptions& options) {
+    auto oldFiles = programFiles(oldPath, false);
+    auto newFiles = programFiles(newPath, false);
+    if (!oldFiles || !newFiles) return kUsage;
+    auto before = loadChecked(*oldFiles, o);
+    if (before->status != kOk) return before->status;
+    auto after = loadChecked(*newFiles, o);
+    if (after->status != kOk) return after->status;
+    eval::Evaluator oldEv(before->loaded.program.modules, before->model);
+    eval::Evaluator newEv(after->loaded.program.modules, after->model);
+    const analysis::DiffResult result = analysis::diff(oldEv, newEv, options);
+    const std::size_t gained = result.count(true, false), lost = result.count(false, false);
+    const std::size_t unknown = result.count(true, true) + result.count(false, true);
+    auto smOf = [&](const analysis::Difference& d, bool allowing) -> const source::SourceManager& {
+        return d.newAccess == allowing ? after->sm : before->sm;
+    };
+    if (o.format == "json") {
+        std::string out = "{";
+        for (const bool newAccess : {true, false}) {
+            out += std::string(newAccess ? "" : ",") + (newAccess ? "\"new_access\":[" : "\"lost_access\":[");
+            bool first = true;
+            for (const analysis::Difference& d : result.differences) {
+                if (d.newAccess != newAccess) continue;
+                out += std::string(first ? "" : ",") + "{\"action\":" + ast::quoteString(ast::actionName(d.action)) +
+                       ",\"status\":" + (d.unknown ? "\"unknown\"" : "\"found\"") +
+                       ",\"message\":" + ast::quoteString(d.message);
+                first = false;
+                if (d.unknown) {
+                    out += "}";
+                    continue;
+                }
+                out += ",\"agent\":" + ast::quoteString(d.agent);
+                if (!d.target.empty()) out += ",\"target\":" + ast::quoteString(d.target);
+                if (!d.recipient.empty()) out += ",\"recipient\":" + ast::quoteString(d.recipient);
+                out += ",\"allowed_by\":" + rulesJson(d.allowedBy, smOf(d, true)) +
+                       ",\"denied_by\":" + rulesJson(d.deniedBy, smOf(d, false)) +
+                       ",\"denied_because\":" + ast::quoteString(d.deniedBecause) + ",\"witness\":" + d.witness + "}";
+            }
+            out += "]";
+        }
+        out += ",\"changed_tools\":[";
+        for (std::size_t i = 0; i < result.changedTools.size(); ++i)
+            out += std::string(i ? "," : "") + ast::quoteString(result.changedTools[i]);
+        out += "],\"summary\":{\"new_access\":" + std::to_string(gained) + ",\"lost_access\":" +
+               std::to_string(lost) + ",\"unknown\":" + std::to_string(unknown) +
+               ",\"truncated\":" + (result.truncated ? "true" : "false") + "}}";
+        std::cout << out << '\n';
+    } else {
+        auto where = [](const eval::RuleInfo& r, const source::SourceManager& sm) {
+            return sm.file(r.span.file).path + ":" + std::to_string(r.span.begin.line) + ":" +
+                   std::to_string(r.span.begin.col) + ": " + r.id + " (" + r.principal + ")";
+        };
+        for (const std::string& tool : result.changedTools)
+            std::cout << "note: tool " << tool
+                      << " has different parameters in OLD and NEW: a request to it is shaped for one of them only\n";
+        for (const bool newAccess : {true, false}) {
+            const std::size_t n = newAccess ? gained : lost;
+            std::cout << (newAccess ? "new access (allowed by NEW, denied by OLD): "
+                                    : "lost access (allowed by OLD, denied by NEW): ")
+                      << (n == 0 ? std::string("none") : std::to_string(n) + (n == 1 ? " class" : " classes")) << '\n';
+            for (const analysis::Difference& d : result.differences) {
+                if (d.newAccess != newAccess) continue;
+                std::cout << "  " << d.message << '\n';
+                if (d.unknown) continue;
+                for (const eval::RuleInfo* r : d.allowedBy) std::cout << "    allowed by " << where(*r, smOf(d, true)) << '\n';
+                std::cout << "    " << (newAccess ? "OLD" : "NEW") << ": " << d.deniedBecause << '\n';
+                for (const eval::RuleInfo* r : d.deniedBy) std::cout << "    denied by " << where(*r, smOf(d, false)) << '\n';
+                std::cout << "    for example: " << d.witness << '\n';
+            }
+        }
+        if (result.truncated) std::cout << "(more classes exist: raise --limit to list them)\n";
+        std::cout << "diff: " << (gained ? "NEW grants new access" : unknown ? "new access not ruled out" : "no new access")
+                  << "; " << gained << " new, " << lost << " lost, " << unknown << " unknown\n";
+    }
+    if (gained) return kErrors;
+    return result.count(true, true) ? kDiffUnknown : kOk;
 }
 
 int runCheck(const std::vector<std::string>& files, const CommonOptions& o, bool werror, bool quiet) {
@@ -633,6 +808,7 @@ int main(int argc, char** argv) {
 
     unsigned lintTimeout = 10000;
     std::string failOn = "warning";
+    std::vector<std::string> against;
     CLI::App* lintCmd = app.add_subcommand(
         "lint", "Find conflicts, shadowed and dead rules with Z3, each with a witness request (docs/analysis.md)");
     lintCmd->add_option("files", files, "Policy sources (.omega); analysed together as one program")->required();
@@ -640,10 +816,31 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1u, 3600000u));
     lintCmd->add_option("--fail-on", failOn, "Lowest severity that makes the exit status 1: warning or error")
         ->check(CLI::IsMember({"warning", "error"}));
+    lintCmd->add_option("--against", against,
+                        "Also report every request the policy allows that this compliance pack forbids (a pack "
+                        "file or directory, or a stdlib-policies pack such as gdpr; repeatable)");
     addCommon(*lintCmd, common, /*sarif=*/true);
     lintCmd->footer(
         "Exit status: 0 no finding at or above --fail-on (unknowns do not fail), 1 such findings or policy errors, "
         "2 usage or I/O problems.");
+
+    std::string oldPath, newPath;
+    analysis::DiffOptions diffOptions;
+    CLI::App* diffCmd = app.add_subcommand(
+        "diff", "Find the requests NEW allows that OLD denies (new access), and the reverse, with witnesses");
+    diffCmd->add_option("old", oldPath, "The old program: a policy file, or a directory of .omega files")->required();
+    diffCmd->add_option("new", newPath, "The new program: a policy file, or a directory of .omega files")->required();
+    diffCmd->add_option("--timeout", diffOptions.timeoutMs, "Milliseconds per solver query")
+        ->check(CLI::Range(1u, 3600000u));
+    diffCmd->add_option("--budget", diffOptions.budgetMs, "Milliseconds for the whole comparison (0: no limit)");
+    diffCmd->add_option("--limit", diffOptions.limit, "Classes listed per direction (action, agent, target)")
+        ->check(CLI::Range(1u, 100000u));
+    addCommon(*diffCmd, common);
+    diffCmd->footer(
+        "A class is one action, agent, target and recipient; each comes with a request that NEW allows and OLD "
+        "denies (or the reverse), replayed through both programs.\n"
+        "Exit status: 0 no new access (proved), 1 new access or policy errors, 2 usage or I/O problems, 3 new "
+        "access could not be ruled out within the time limits.");
 
     bool verbose = false;
     CLI::App* testCmd = app.add_subcommand("test", "Run the test blocks of policy sources and report rule coverage");
@@ -673,7 +870,8 @@ int main(int argc, char** argv) {
     try {
         if (*check) return runCheck(files, common, werror, quiet);
         if (*fmt) return runFmt(files, common, fmtCheck, fmtWrite);
-        if (*lintCmd) return runLint(files, common, lintTimeout, failOn);
+        if (*lintCmd) return runLint(files, common, lintTimeout, failOn, against);
+        if (*diffCmd) return runDiff(oldPath, newPath, common, diffOptions);
         if (*compileCmd) return runCompile(files, common, output, signKeys, compileQuiet);
         if (*hashCmd) return runHash(bundlePath);
         if (*disasmCmd) return runDisasm(bundlePath);
