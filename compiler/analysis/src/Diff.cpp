@@ -135,62 +135,74 @@ DiffResult diff(const eval::Evaluator& oldProgram, const eval::Evaluator& newPro
             const std::vector<const RuleInfo*> rulesA = rulesOf(allowing, action);
             if (!hasPermit(rulesA)) continue;  // it allows nothing of this action
             const std::vector<const RuleInfo*> rulesB = rulesOf(denying, action);
-            z3::context ctx;
-            const Space space = Space::of(action, {&oldProgram, &newProgram});
-            // A changed tool's requests are shaped for the allowing program: the denying one rejects them.
-            Encoder a(ctx, allowing, action, space);
-            Encoder b(ctx, denying, action, space, changed);
-            a.nameCounters(newAccess ? newCounters : oldCounters);
-            b.nameCounters(newAccess ? oldCounters : newCounters);
-            const z3::expr differs = a.allowed(rulesA) && !b.allowed(rulesB);
-            z3::solver solver(ctx);
-            solver.add(a.domain());
-            solver.add(b.domain());
-            solver.add(differs);
-            while (true) {
-                const Answer answer = check(solver, budget);
-                if (answer == Answer::Unsat) break;
+            try {
+                z3::context ctx;
+                const Space space = Space::of(action, {&oldProgram, &newProgram});
+                // A changed tool's requests are shaped for the allowing program: the denying one rejects them.
+                Encoder a(ctx, allowing, action, space);
+                Encoder b(ctx, denying, action, space, changed);
+                a.nameCounters(newAccess ? newCounters : oldCounters);
+                b.nameCounters(newAccess ? oldCounters : newCounters);
+                const z3::expr differs = a.allowed(rulesA) && !b.allowed(rulesB);
+                z3::solver solver(ctx);
+                solver.add(a.domain());
+                solver.add(b.domain());
+                solver.add(differs);
+                while (true) {
+                    const Answer answer = check(solver, budget);
+                    if (answer == Answer::Unsat) break;
+                    Difference d;
+                    d.newAccess = newAccess;
+                    d.action = action;
+                    if (answer == Answer::Unknown) {
+                        d.unknown = true;
+                        d.message = std::string("unknown: no answer within the time limits on whether ") +
+                                    allowingName + " allows more " + ast::actionName(action) + " requests that " +
+                                    denyingName + " denies";
+                        result.differences.push_back(std::move(d));
+                        break;
+                    }
+                    if (listed == options.limit) {
+                        result.truncated = true;
+                        break;
+                    }
+                    std::vector<z3::expr> prefer = a.preferences();
+                    for (const z3::expr& e : b.preferences()) prefer.push_back(e);
+                    const z3::model m = readableModel(solver, budget, prefer);
+                    d.agent = a.agentOf(m);
+                    d.target = a.targetOf(m);
+                    d.recipient = a.recipientOf(m);
+                    d.witness = a.witness(m, &b);
+                    // Replayed through both programs: one must allow it, the other deny it, or nothing is claimed.
+                    const Replayed yes = replay(allowing, d.witness);
+                    const Replayed no = replay(denying, d.witness);
+                    if (yes.decoded && yes.decision.allow && !no.decision.allow) {
+                        d.allowedBy = yes.decision.rules;
+                        d.deniedBy = no.decision.rules;
+                        d.deniedBecause = no.decision.reason;
+                        d.message = std::string(newAccess ? "new access: " : "lost access: ") + describeClass(d) +
+                                    " is allowed by " + allowingName + " and denied by " + denyingName;
+                    } else {
+                        d.unknown = true;
+                        d.message = "unknown: " + describeClass(d) + " may be allowed by " + allowingName +
+                                    " and denied by " + denyingName +
+                                    ", but the solver's example did not hold up when replayed";
+                        d.witness.clear();
+                    }
+                    result.differences.push_back(std::move(d));
+                    ++listed;
+                    const Difference& last = result.differences.back();
+                    solver.add(!a.is(last.agent, last.target, last.recipient));  // the next class
+                }
+            } catch (const z3::exception& e) {
+                // The encoding hit a limit of Z3: no answer for this action, never a claim.
                 Difference d;
                 d.newAccess = newAccess;
                 d.action = action;
-                if (answer == Answer::Unknown) {
-                    d.unknown = true;
-                    d.message = std::string("unknown: no answer within the time limits on whether ") + allowingName +
-                                " allows more " + ast::actionName(action) + " requests that " + denyingName + " denies";
-                    result.differences.push_back(std::move(d));
-                    break;
-                }
-                if (listed == options.limit) {
-                    result.truncated = true;
-                    break;
-                }
-                std::vector<z3::expr> prefer = a.preferences();
-                for (const z3::expr& e : b.preferences()) prefer.push_back(e);
-                const z3::model m = readableModel(solver, budget, prefer);
-                d.agent = a.agentOf(m);
-                d.target = a.targetOf(m);
-                d.recipient = a.recipientOf(m);
-                d.witness = a.witness(m, &b);
-                // Replayed through both programs: one must allow it, the other deny it, or nothing is claimed.
-                const Replayed yes = replay(allowing, d.witness);
-                const Replayed no = replay(denying, d.witness);
-                if (yes.decoded && yes.decision.allow && !no.decision.allow) {
-                    d.allowedBy = yes.decision.rules;
-                    d.deniedBy = no.decision.rules;
-                    d.deniedBecause = no.decision.reason;
-                    d.message = std::string(newAccess ? "new access: " : "lost access: ") + describeClass(d) +
-                                " is allowed by " + allowingName + " and denied by " + denyingName;
-                } else {
-                    d.unknown = true;
-                    d.message = "unknown: " + describeClass(d) + " may be allowed by " + allowingName +
-                                " and denied by " + denyingName +
-                                ", but the solver's example did not hold up when replayed";
-                    d.witness.clear();
-                }
+                d.unknown = true;
+                d.message = std::string("unknown: the solver failed on ") + ast::actionName(action) + " requests (" +
+                            e.msg() + ")";
                 result.differences.push_back(std::move(d));
-                ++listed;
-                const Difference& last = result.differences.back();
-                solver.add(!a.is(last.agent, last.target, last.recipient));  // the next class
             }
         }
     }
@@ -210,75 +222,88 @@ std::vector<Finding> refine(const eval::Evaluator& policy, const eval::Evaluator
         for (const RuleInfo* r : rulesOf(combined, action))
             if (r->kind == RuleInfo::Kind::Forbid && packModules.count(r->module)) forbids.push_back(r);
         if (forbids.empty()) continue;
-        z3::context ctx;
-        const Space space = Space::of(action, {&policy, &combined});
-        Encoder p(ctx, policy, action, space);
-        Encoder c(ctx, combined, action, space);
-        const z3::expr allowed = p.allowed(policyRules);
-        std::map<const RuleInfo*, z3::expr> forbidMatch, permitMatch;
-        for (const RuleInfo* f : forbids) forbidMatch.emplace(f, c.matches(*f));
-        for (const RuleInfo* r : policyRules)
-            if (r->kind == RuleInfo::Kind::Permit) permitMatch.emplace(r, p.matches(*r));
-        z3::solver solver(ctx);
-        solver.add(p.domain());
-        solver.add(c.domain());
-        solver.add(allowed);
-        for (const RuleInfo* f : forbids) {
-            solver.push();
-            solver.add(forbidMatch.at(f));
-            // Each round finds a request the policy allows and `f` forbids, names the permit that allows it, and
-            // then asks again outside that permit: the findings together cover every such request.
-            for (std::size_t round = 0;; ++round) {
-                const Answer answer = check(solver, budget);
-                if (answer == Answer::Unsat) break;
-                Finding finding;
-                finding.code = "A0301";
-                finding.severity = Severity::Error;
-                if (answer == Answer::Unknown || round == kPermitsPerForbid) {
-                    finding.severity = Severity::Note;
-                    finding.unknown = answer == Answer::Unknown;
-                    finding.rules = {f};
-                    finding.span = f->span;
-                    finding.message = answer == Answer::Unknown
-                                          ? "unknown: no answer within " + std::to_string(options.timeoutMs) +
-                                                " ms on whether the policy allows more requests that " + f->id +
-                                                " (" + f->principal + ") forbids"
-                                          : "more permits allow requests that " + f->id + " (" + f->principal +
-                                                ") forbids; the first " + std::to_string(kPermitsPerForbid) +
-                                                " are listed";
+        try {
+            z3::context ctx;
+            const Space space = Space::of(action, {&policy, &combined});
+            Encoder p(ctx, policy, action, space);
+            Encoder c(ctx, combined, action, space);
+            const z3::expr allowed = p.allowed(policyRules);
+            std::map<const RuleInfo*, z3::expr> forbidMatch, permitMatch;
+            for (const RuleInfo* f : forbids) forbidMatch.emplace(f, c.matches(*f));
+            for (const RuleInfo* r : policyRules)
+                if (r->kind == RuleInfo::Kind::Permit) permitMatch.emplace(r, p.matches(*r));
+            z3::solver solver(ctx);
+            solver.add(p.domain());
+            solver.add(c.domain());
+            solver.add(allowed);
+            for (const RuleInfo* f : forbids) {
+                solver.push();
+                solver.add(forbidMatch.at(f));
+                // Each round finds a request the policy allows and `f` forbids, names the permit that allows it, and
+                // then asks again outside that permit: the findings together cover every such request.
+                for (std::size_t round = 0;; ++round) {
+                    const Answer answer = check(solver, budget);
+                    if (answer == Answer::Unsat) break;
+                    Finding finding;
+                    finding.code = "A0301";
+                    finding.severity = Severity::Error;
+                    if (answer == Answer::Unknown || round == kPermitsPerForbid) {
+                        finding.severity = Severity::Note;
+                        finding.unknown = answer == Answer::Unknown;
+                        finding.rules = {f};
+                        finding.span = f->span;
+                        finding.message = answer == Answer::Unknown
+                                              ? "unknown: no answer within " + std::to_string(options.timeoutMs) +
+                                                    " ms on whether the policy allows more requests that " + f->id +
+                                                    " (" + f->principal + ") forbids"
+                                              : "more permits allow requests that " + f->id + " (" + f->principal +
+                                                    ") forbids; the first " + std::to_string(kPermitsPerForbid) +
+                                                    " are listed";
+                        findings.push_back(std::move(finding));
+                        break;
+                    }
+                    std::vector<z3::expr> prefer = p.preferences();
+                    for (const z3::expr& e : c.preferences()) prefer.push_back(e);
+                    const z3::model m = readableModel(solver, budget, prefer);
+                    std::string witness = p.witness(m, &c);
+                    const Replayed mine = replay(policy, witness);
+                    const Replayed theirs = replay(combined, witness);
+                    const bool holds = mine.decoded && mine.decision.allow && theirs.decoded &&
+                                       !theirs.decision.allow &&
+                                       std::find(theirs.decision.rules.begin(), theirs.decision.rules.end(), f) !=
+                                           theirs.decision.rules.end();
+                    if (!holds) {
+                        finding.severity = Severity::Note;
+                        finding.unknown = true;
+                        finding.rules = {f};
+                        finding.span = f->span;
+                        finding.message = "unknown: the policy may allow requests that " + f->id + " (" + f->principal +
+                                          ") forbids, but the solver's example did not hold up when replayed";
+                        findings.push_back(std::move(finding));
+                        break;
+                    }
+                    const RuleInfo* permit = mine.decision.rules.front();
+                    finding.rules = {permit, f};
+                    finding.span = permit->span;
+                    finding.witness = std::move(witness);
+                    finding.message = "permit " + permit->id + " (" + permit->principal + ") allows requests that " +
+                                      f->id + " (" + f->principal + ") forbids";
                     findings.push_back(std::move(finding));
-                    break;
+                    // Outside every permit that allowed this request (the permits that decided it).
+                    for (const RuleInfo* q : mine.decision.rules) solver.add(!permitMatch.at(q));
                 }
-                std::vector<z3::expr> prefer = p.preferences();
-                for (const z3::expr& e : c.preferences()) prefer.push_back(e);
-                const z3::model m = readableModel(solver, budget, prefer);
-                std::string witness = p.witness(m, &c);
-                const Replayed mine = replay(policy, witness);
-                const Replayed theirs = replay(combined, witness);
-                const bool holds = mine.decoded && mine.decision.allow && theirs.decoded && !theirs.decision.allow &&
-                                   std::find(theirs.decision.rules.begin(), theirs.decision.rules.end(), f) !=
-                                       theirs.decision.rules.end();
-                if (!holds) {
-                    finding.severity = Severity::Note;
-                    finding.unknown = true;
-                    finding.rules = {f};
-                    finding.span = f->span;
-                    finding.message = "unknown: the policy may allow requests that " + f->id + " (" + f->principal +
-                                      ") forbids, but the solver's example did not hold up when replayed";
-                    findings.push_back(std::move(finding));
-                    break;
-                }
-                const RuleInfo* permit = mine.decision.rules.front();
-                finding.rules = {permit, f};
-                finding.span = permit->span;
-                finding.witness = std::move(witness);
-                finding.message = "permit " + permit->id + " (" + permit->principal + ") allows requests that " +
-                                  f->id + " (" + f->principal + ") forbids";
-                findings.push_back(std::move(finding));
-                // Outside every permit that allowed this request (the permits that decided it).
-                for (const RuleInfo* q : mine.decision.rules) solver.add(!permitMatch.at(q));
+                solver.pop();
             }
-            solver.pop();
+        } catch (const z3::exception& e) {
+            Finding finding;
+            finding.code = "A0301";
+            finding.severity = Severity::Note;
+            finding.unknown = true;
+            finding.rules = {forbids.front()};
+            finding.span = forbids.front()->span;
+            finding.message = std::string("unknown: the solver failed on ") + ast::actionName(action) +
+                              " requests against the pack (" + e.msg() + ")";
+            findings.push_back(std::move(finding));
         }
     }
     return findings;

@@ -41,9 +41,60 @@ z3::expr reUnion(const z3::expr& a, const z3::expr& b) {
     return z3::expr(a.ctx(), Z3_mk_re_union(a.ctx(), 2, args));
 }
 
-// Printable ASCII without the backslash (so model strings need no unescaping); the alphabet of request strings.
-z3::expr printable(z3::context& c) {
-    return reUnion(z3::range(c.string_val(" "), c.string_val("[")), z3::range(c.string_val("]"), c.string_val("~")));
+// Strings are sequences of UTF-8 bytes (Z3_mk_lstring and Z3_get_lstring pass bytes through unescaped; Z3's
+// own escapes and its printing of characters past 0x7F are not used), so a code point is one to four Z3
+// characters and every regular expression below matches whole code points.
+std::vector<char32_t> codePoints(const std::string& s) {
+    std::vector<char32_t> out;
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+        char32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+        for (std::size_t k = 1; k < len && i + k < s.size(); ++k)
+            cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+        out.push_back(cp);
+        i += len;
+    }
+    return out;
+}
+
+std::string utf8(char32_t cp) {
+    std::string out;
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    return out;
+}
+
+bool printableAscii(char32_t cp) {
+    return cp >= 0x20 && cp <= 0x7E;
+}
+
+// The characters a string literal adds to the request alphabet: its own, and around every `a-z` range (which may
+// be a glob class) the endpoints and their neighbours, so that every region the program's ranges cut the code
+// points into has a member in the alphabet.
+void addCharacters(const std::string& text, std::set<char32_t>& out) {
+    const std::vector<char32_t> cps = codePoints(text);
+    for (std::size_t i = 0; i < cps.size(); ++i) {
+        out.insert(cps[i]);
+        if (i + 2 < cps.size() && cps[i + 1] == U'-')
+            for (char32_t e : {cps[i], cps[i + 2]}) {
+                if (e > 0) out.insert(e - 1);
+                if (e < 0x10FFFF) out.insert(e + 1);
+            }
+    }
 }
 
 void collectLiterals(const Expr& e, std::set<std::string>& strings, std::set<std::string>& hashes) {
@@ -95,6 +146,13 @@ Space Space::of(Action action, const std::vector<const eval::Evaluator*>& progra
         for (const eval::Evaluator* ev : programs) everywhere = everywhere && ev->model().lattice.find(l).has_value();
         space.commonLabels.push_back(everywhere);
     }
+    std::set<char32_t> characters;
+    for (const std::string& text : strings) addCharacters(text, characters);
+    for (const eval::Evaluator* ev : programs)
+        for (const auto& [_, k] : ev->model().kernels)
+            for (const std::string& g : k.names) addCharacters(g, characters);
+    for (char32_t cp : characters)
+        if (!printableAscii(cp) && cp != 0 && (cp < 0xD800 || cp > 0xDFFF)) space.characters.push_back(utf8(cp));
     space.universe.assign(strings.begin(), strings.end());
     space.universe.push_back(fresh("~u0", strings));
     space.universe.push_back(fresh("~u1", strings));
@@ -119,6 +177,7 @@ Encoder::Encoder(z3::context& ctx, const eval::Evaluator& ev, Action action, Spa
       targets_(std::move(space.targets)),
       labels_(std::move(space.labels)),
       commonLabels_(std::move(space.commonLabels)),
+      characters_(std::move(space.characters)),
       universe_(std::move(space.universe)),
       hashes_(std::move(space.hashes)) {
     for (const std::string& a : agents_) knownAgents_.push_back(model_.agents.count(a) > 0);
@@ -172,7 +231,7 @@ Encoder::Var Encoder::makeVar(const std::string& name, TypeKind type) {
     switch (type) {
         case TypeKind::String:
             var.v = ctx_.string_const(name.c_str());
-            domain_.push_back(z3::in_re(var.v, z3::star(printable(ctx_))));
+            domain_.push_back(z3::in_re(var.v, z3::star(oneCharacter())));
             break;
         case TypeKind::Hash: {
             var.v = ctx_.string_const(name.c_str());
@@ -312,7 +371,8 @@ Encoder::Val Encoder::agentFact(const std::string& root, const std::string& fiel
 Encoder::Val Encoder::path(const std::vector<Ident>& p, TypeKind type) {
     const std::string& root = p[0].text;
     if (p.size() == 1 && !sema::isRoot(root)) {
-        if (auto l = model_.lattice.find(root)) return {Val::Kind::Int, ctx_.bool_val(true), labelVal(*l), {}, {}, false};
+        if (auto l = model_.lattice.find(root))
+            return {Val::Kind::Int, ctx_.bool_val(true), labelVal(*l), {}, {}, false};
         if (auto s = model_.sets.find(root); s != model_.sets.end())
             return constSet(s->second.values, s->second.type == TypeKind::LabelSet);
         auto a = std::find(agents_.begin(), agents_.end(), root);
@@ -423,6 +483,8 @@ Encoder::Tri Encoder::known(const z3::expr& present, const z3::expr& holds) {
 
 z3::expr Encoder::member(const z3::expr& x, const Val& set) {
     std::vector<z3::expr> options;
+    // `{}` is typed as neither strings nor labels: a label is in it never, and must not meet a string element.
+    if (!set.labels && !x.is_seq()) return ctx_.bool_val(false);
     for (std::size_t u = 0; u < set.mem.size(); ++u)
         options.push_back(set.mem[u] &&
                           x == (set.labels ? ctx_.int_val(static_cast<int>(u)) : stringVal(universe_[u])));
@@ -453,40 +515,67 @@ z3::expr Encoder::labelLe(const z3::expr& a, const z3::expr& b) {
     return any(ctx_, pairs);
 }
 
-// A glob (language.md: `*` any run, `?` one character, `[a-z0-9]` a class) as a regular expression.
+z3::expr Encoder::noString() {
+    z3::sort str = ctx_.string_sort();
+    return z3::re_empty(ctx_.re_sort(str));
+}
+
+z3::expr Encoder::stringVal(const std::string& s) {
+    return z3::expr(ctx_, Z3_mk_lstring(ctx_, static_cast<unsigned>(s.size()), s.data()));
+}
+
+// One character of a request string: printable ASCII, or a character some literal of the programs has (Space).
+z3::expr Encoder::oneCharacter() {
+    if (!oneCharacter_) {
+        z3::expr re = z3::range(stringVal(" "), stringVal("~"));
+        for (const std::string& c : characters_) re = reUnion(re, z3::to_re(stringVal(c)));
+        oneCharacter_ = re;
+    }
+    return *oneCharacter_;
+}
+
+// A glob (language.md: `*` any run, `?` one character, `[a-z0-9]` a class) as a regular expression over code
+// points of the request alphabet.
 z3::expr Encoder::glob(const z3::expr& s, const std::string& pattern) {
     z3::expr re = z3::to_re(stringVal(""));
-    const z3::expr one = printable(ctx_);
-    for (std::size_t i = 0; i < pattern.size();) {
-        const char c = pattern[i];
-        z3::expr part = one;
-        if (c == '*') {
-            part = z3::star(one);
+    const std::vector<char32_t> cps = codePoints(pattern);
+    auto inRange = [&](char32_t lo, char32_t hi) {
+        // ASCII by a byte range; past it, the alphabet's characters that fall inside.
+        std::optional<z3::expr> out;
+        auto add = [&](const z3::expr& piece) { out = out ? reUnion(*out, piece) : piece; };
+        if (lo < 0x80) add(z3::range(stringVal(utf8(lo)), stringVal(utf8(std::min<char32_t>(hi, 0x7F)))));
+        for (const std::string& c : characters_) {
+            const char32_t cp = codePoints(c).front();
+            if (cp >= 0x80 && cp >= lo && cp <= hi) add(z3::to_re(stringVal(c)));
+        }
+        return out ? *out : noString();
+    };
+    for (std::size_t i = 0; i < cps.size();) {
+        z3::expr part = oneCharacter();
+        if (cps[i] == U'*') {
+            part = z3::star(part);
             ++i;
-        } else if (c == '?') {
+        } else if (cps[i] == U'?') {
             ++i;
-        } else if (c == '[') {
+        } else if (cps[i] == U'[') {
             std::size_t j = i + 1;
             std::optional<z3::expr> cls;
-            while (j < pattern.size() && pattern[j] != ']') {
-                z3::expr piece = z3::to_re(stringVal(std::string(1, pattern[j])));
-                if (j + 2 < pattern.size() && pattern[j + 1] == '-' && pattern[j + 2] != ']') {
-                    piece = z3::range(stringVal(std::string(1, pattern[j])), stringVal(std::string(1, pattern[j + 2])));
+            while (j < cps.size() && cps[j] != U']') {
+                char32_t lo = cps[j], hi = cps[j];
+                if (j + 2 < cps.size() && cps[j + 1] == U'-' && cps[j + 2] != U']') {
+                    hi = cps[j + 2];
                     j += 3;
                 } else {
                     ++j;
                 }
+                const z3::expr piece = lo <= hi ? inRange(lo, hi) : noString();
                 cls = cls ? reUnion(*cls, piece) : piece;
             }
-            z3::sort str = ctx_.string_sort();
-            part = cls ? *cls : z3::re_empty(ctx_.re_sort(str));
+            part = cls ? *cls : noString();
             i = j + 1;
         } else {
-            // One UTF-8 code point, as text.
-            const auto b = static_cast<unsigned char>(c);
-            const std::size_t len = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : 4;
-            part = z3::to_re(stringVal(pattern.substr(i, len)));
-            i += len;
+            part = z3::to_re(stringVal(utf8(cps[i])));
+            ++i;
         }
         re = z3::concat(re, part);
     }
@@ -789,7 +878,12 @@ z3::expr Encoder::is(const std::string& agent, const std::string& target, const 
 std::string Encoder::witness(const z3::model& m, const Encoder* other) {
     auto num = [&](const z3::expr& e) { return m.eval(e, true).get_numeral_int64(); };
     auto truth = [&](const z3::expr& e) { return m.eval(e, true).is_true(); };
-    auto text = [&](const z3::expr& e) { return m.eval(e, true).get_string(); };
+    auto text = [&](const z3::expr& e) {
+        const z3::expr v = m.eval(e, true);
+        unsigned length = 0;
+        const char* bytes = Z3_get_lstring(ctx_, v, &length);
+        return std::string(bytes, length);
+    };
     // The variables of both programs: the same field with the same type is the same Z3 constant in both.
     std::map<std::string, const Var*> vars;
     std::map<std::string, z3::expr> counts = counts_;
@@ -869,7 +963,8 @@ std::string Encoder::witness(const z3::model& m, const Encoder* other) {
     // Counters start at zero: only the others are written.
     std::string given;
     for (const auto& [id, c] : counts)
-        if (const std::int64_t n = num(c); n != 0) given += std::string(given.empty() ? "" : ",") + quote(id) + ":" + std::to_string(n);
+        if (const std::int64_t n = num(c); n != 0)
+            given += std::string(given.empty() ? "" : ",") + quote(id) + ":" + std::to_string(n);
     if (!given.empty()) out += ",\"state\":{\"counts\":{" + given + "}}";
     return out + "}";
 }

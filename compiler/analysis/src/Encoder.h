@@ -30,9 +30,10 @@ namespace omega::analysis {
 struct Space {
     std::vector<std::string> agents, targets;  // by index; targets are tools (tool) or data resources (read, write)
     std::vector<std::string> labels;           // every program's labels, in first-seen order
-    std::vector<bool> commonLabels;            // parallel to labels: declared by every program (requests use only these)
-    std::vector<std::string> universe;         // string universe for sets: every literal, plus two fresh strings
-    std::vector<std::string> hashes;           // hash literals, plus one fresh hash
+    std::vector<bool> commonLabels;       // parallel to labels: declared by every program (requests use only these)
+    std::vector<std::string> characters;  // beyond printable ASCII, the characters strings may hold (UTF-8)
+    std::vector<std::string> universe;    // string universe for sets: every literal, plus two fresh strings
+    std::vector<std::string> hashes;      // hash literals, plus one fresh hash
 
     // The space of an action for one or more programs (names of all of them, by first appearance).
     static Space of(ast::Action action, const std::vector<const eval::Evaluator*>& programs);
@@ -119,7 +120,9 @@ private:
     z3::expr agentIn(const z3::expr& agent, const std::optional<ast::AgentPattern>& p);
     z3::expr targetIn(const std::optional<ast::NamePattern>& p);
     z3::expr bodyScope(const ast::Body& body);
-    z3::expr stringVal(const std::string& s) { return ctx_.string_val(s); }
+    z3::expr stringVal(const std::string& s);  // UTF-8 bytes, unescaped
+    z3::expr oneCharacter();
+    z3::expr noString();  // the empty language
     z3::expr labelVal(int ownIndex) { return ctx_.int_val(labelOf_.at(static_cast<std::size_t>(ownIndex))); }
     int labelIndex(const std::string& name) const;  // in the space
     z3::expr knownIndex(const z3::expr& idx, const std::vector<bool>& known) const;
@@ -131,16 +134,18 @@ private:
     ast::Action action_;
     z3::expr target_, agent_, recipient_;
     std::vector<z3::expr> domain_;
-    std::vector<std::string> agents_, targets_;  // names by index (Space)
+    std::vector<std::string> agents_, targets_;     // names by index (Space)
     std::vector<bool> knownAgents_, knownTargets_;  // declared by this program (and not hidden)
-    std::vector<std::string> labels_;            // label names by index (Space)
+    std::vector<std::string> labels_;               // label names by index (Space)
     std::vector<bool> commonLabels_;
-    std::vector<int> labelOf_;                   // this program's lattice index -> space index
-    std::vector<int> ownLabel_;                  // space index -> this program's lattice index, or -1
-    std::vector<std::string> universe_;          // string universe for sets
-    std::vector<std::string> hashes_;            // hash literals, plus one fresh
-    std::map<std::string, Var> vars_;            // supplied fields ("request.purpose") and args ("args.amount")
-    std::map<std::string, z3::expr> counts_;     // rate-limit counters by rule id
+    std::vector<int> labelOf_;             // this program's lattice index -> space index
+    std::vector<int> ownLabel_;            // space index -> this program's lattice index, or -1
+    std::vector<std::string> characters_;  // Space::characters
+    std::optional<z3::expr> oneCharacter_;
+    std::vector<std::string> universe_;       // string universe for sets
+    std::vector<std::string> hashes_;         // hash literals, plus one fresh
+    std::map<std::string, Var> vars_;         // supplied fields ("request.purpose") and args ("args.amount")
+    std::map<std::string, z3::expr> counts_;  // rate-limit counters by rule id
     std::map<std::string, std::string> counterNames_;
 };
 

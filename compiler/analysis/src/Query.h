@@ -21,7 +21,9 @@ class Budget {
 
 public:
     Budget(unsigned timeoutMs, unsigned budgetMs)
-        : timeoutMs_(timeoutMs), limited_(budgetMs > 0), deadline_(Clock::now() + std::chrono::milliseconds(budgetMs)) {}
+        : timeoutMs_(timeoutMs),
+          limited_(budgetMs > 0),
+          deadline_(Clock::now() + std::chrono::milliseconds(budgetMs)) {}
     // Milliseconds for the next query; 0 once the budget is spent.
     unsigned next() const {
         if (!limited_) return timeoutMs_;

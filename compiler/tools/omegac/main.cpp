@@ -22,8 +22,8 @@
 #include <CLI/CLI.hpp>
 
 #include <unistd.h>
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -407,8 +407,8 @@ int runTest(const std::vector<std::string>& files, const CommonOptions& o, bool 
 // A rule as JSON: id, principal and where it is.
 std::string ruleJson(const eval::RuleInfo& r, const source::SourceManager& sm) {
     return "{\"id\":" + ast::quoteString(r.id) + ",\"principal\":" + ast::quoteString(r.principal) +
-           ",\"file\":" + ast::quoteString(sm.file(r.span.file).path) + ",\"line\":" +
-           std::to_string(r.span.begin.line) + ",\"column\":" + std::to_string(r.span.begin.col) + "}";
+           ",\"file\":" + ast::quoteString(sm.file(r.span.file).path) +
+           ",\"line\":" + std::to_string(r.span.begin.line) + ",\"column\":" + std::to_string(r.span.begin.col) + "}";
 }
 
 std::string rulesJson(const std::vector<const eval::RuleInfo*>& rules, const source::SourceManager& sm) {
@@ -602,9 +602,9 @@ int runDiff(const std::string& oldPath, const std::string& newPath, const Common
         out += ",\"changed_tools\":[";
         for (std::size_t i = 0; i < result.changedTools.size(); ++i)
             out += std::string(i ? "," : "") + ast::quoteString(result.changedTools[i]);
-        out += "],\"summary\":{\"new_access\":" + std::to_string(gained) + ",\"lost_access\":" +
-               std::to_string(lost) + ",\"unknown\":" + std::to_string(unknown) +
-               ",\"truncated\":" + (result.truncated ? "true" : "false") + "}}";
+        out += "],\"summary\":{\"new_access\":" + std::to_string(gained) + ",\"lost_access\":" + std::to_string(lost) +
+               ",\"unknown\":" + std::to_string(unknown) + ",\"truncated\":" + (result.truncated ? "true" : "false") +
+               "}}";
         std::cout << out << '\n';
     } else {
         auto where = [](const eval::RuleInfo& r, const source::SourceManager& sm) {
@@ -623,14 +623,19 @@ int runDiff(const std::string& oldPath, const std::string& newPath, const Common
                 if (d.newAccess != newAccess) continue;
                 std::cout << "  " << d.message << '\n';
                 if (d.unknown) continue;
-                for (const eval::RuleInfo* r : d.allowedBy) std::cout << "    allowed by " << where(*r, smOf(d, true)) << '\n';
+                for (const eval::RuleInfo* r : d.allowedBy)
+                    std::cout << "    allowed by " << where(*r, smOf(d, true)) << '\n';
                 std::cout << "    " << (newAccess ? "OLD" : "NEW") << ": " << d.deniedBecause << '\n';
-                for (const eval::RuleInfo* r : d.deniedBy) std::cout << "    denied by " << where(*r, smOf(d, false)) << '\n';
+                for (const eval::RuleInfo* r : d.deniedBy)
+                    std::cout << "    denied by " << where(*r, smOf(d, false)) << '\n';
                 std::cout << "    for example: " << d.witness << '\n';
             }
         }
         if (result.truncated) std::cout << "(more classes exist: raise --limit to list them)\n";
-        std::cout << "diff: " << (gained ? "NEW grants new access" : unknown ? "new access not ruled out" : "no new access")
+        std::cout << "diff: "
+                  << (gained    ? "NEW grants new access"
+                      : unknown ? "new access not ruled out"
+                                : "no new access")
                   << "; " << gained << " new, " << lost << " lost, " << unknown << " unknown\n";
     }
     if (gained) return kErrors;
