@@ -100,7 +100,18 @@ std::string confirm(const Program& p, const analysis::Finding& f) {
         const bool allowedClaim = f.message.find("is allowed") != std::string::npos;
         if (d.allow != allowedClaim) return std::string("the witness is ") + (d.allow ? "allowed" : "denied");
     }
-    if (f.code == "A0101") {
+    if (f.code == "A0105") {
+        // Allowed, and every role either rule asks for is among the decision's approvers.
+        if (!d.allow) return "the witness is denied";
+        std::set<std::string> approvers;
+        for (std::uint32_t id : d.approve) approvers.insert(p.engine->image().strings[id]);
+        for (const eval::RuleInfo* r : f.rules)
+            for (const ast::Obligation& o : *r->obligations)
+                if (o.name.text == "approve")
+                    for (const auto& role : o.args)
+                        if (!approvers.count(role->text)) return "the decision does not ask " + role->text;
+    }
+    if (f.code == "A0101" || f.code == "A0106") {
         const eval::RuleInfo* permit = f.rules[0];
         const eval::RuleInfo* forbid = f.rules[1];
         if (d.allow) return "the witness is allowed";

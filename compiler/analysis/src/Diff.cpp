@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <thread>
 
 namespace omega::analysis {
 
@@ -125,7 +126,10 @@ DiffResult diff(const eval::Evaluator& oldProgram, const eval::Evaluator& newPro
     const Budget budget(options.timeoutMs, options.budgetMs);
     const auto [oldCounters, newCounters] = sharedCounters(oldProgram, newProgram);
 
-    for (const bool newAccess : {true, false}) {
+    // One direction: the classes `allowing` allows and `denying` denies. The two directions share nothing but the
+    // read-only programs, so they run on two threads, each with its own Z3 contexts.
+    auto direction = [&](const bool newAccess) {
+        DiffResult out;
         const eval::Evaluator& allowing = newAccess ? newProgram : oldProgram;
         const eval::Evaluator& denying = newAccess ? oldProgram : newProgram;
         const char* const allowingName = newAccess ? "NEW" : "OLD";
@@ -159,11 +163,11 @@ DiffResult diff(const eval::Evaluator& oldProgram, const eval::Evaluator& newPro
                         d.message = std::string("unknown: no answer within the time limits on whether ") +
                                     allowingName + " allows more " + ast::actionName(action) + " requests that " +
                                     denyingName + " denies";
-                        result.differences.push_back(std::move(d));
+                        out.differences.push_back(std::move(d));
                         break;
                     }
                     if (listed == options.limit) {
-                        result.truncated = true;
+                        out.truncated = true;
                         break;
                     }
                     std::vector<z3::expr> prefer = a.preferences();
@@ -189,9 +193,9 @@ DiffResult diff(const eval::Evaluator& oldProgram, const eval::Evaluator& newPro
                                     ", but the solver's example did not hold up when replayed";
                         d.witness.clear();
                     }
-                    result.differences.push_back(std::move(d));
+                    out.differences.push_back(std::move(d));
                     ++listed;
-                    const Difference& last = result.differences.back();
+                    const Difference& last = out.differences.back();
                     solver.add(!a.is(last.agent, last.target, last.recipient));  // the next class
                 }
             } catch (const z3::exception& e) {
@@ -202,17 +206,30 @@ DiffResult diff(const eval::Evaluator& oldProgram, const eval::Evaluator& newPro
                 d.unknown = true;
                 d.message = std::string("unknown: the solver failed on ") + ast::actionName(action) + " requests (" +
                             e.msg() + ")";
-                result.differences.push_back(std::move(d));
+                out.differences.push_back(std::move(d));
             }
         }
-    }
+        return out;
+    };
+    DiffResult lost;
+    std::thread other;
+    if (options.jobs != 1) other = std::thread([&] { lost = direction(false); });
+    DiffResult gained = direction(true);
+    if (other.joinable())
+        other.join();
+    else
+        lost = direction(false);
+    result.differences = std::move(gained.differences);
+    result.differences.insert(result.differences.end(), std::make_move_iterator(lost.differences.begin()),
+                              std::make_move_iterator(lost.differences.end()));
+    result.truncated = gained.truncated || lost.truncated;
     return result;
 }
 
 std::vector<Finding> refine(const eval::Evaluator& policy, const eval::Evaluator& combined,
                             const std::set<std::string>& packModules, const Options& options) {
     std::vector<Finding> findings;
-    const Budget budget(options.timeoutMs, 0);
+    const Budget budget(options.timeoutMs, options.budgetMs);
     // Permits listed per pack forbid before the rest is summed up in one more finding.
     constexpr std::size_t kPermitsPerForbid = 20;
     for (ast::Action action : ast::kAllActions) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <set>
 
@@ -116,7 +117,9 @@ Space Space::of(Action action, const std::vector<const eval::Evaluator*>& progra
     auto add = [](std::vector<std::string>& names, const std::string& name) {
         if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
     };
-    // The universe of set elements and the hash values: every literal the programs mention, and fresh ones.
+    // The universe of set elements and the hash values: every string the programs can compare a set element with
+    // (literals of rules and assertions, named sets, and every string a declaration gives a derived fact: names,
+    // owners, regions, providers, purposes, fields, attribute values), and fresh ones.
     std::set<std::string> strings, hashes;
     for (const eval::Evaluator* ev : programs) {
         const sema::Model& model = ev->model();
@@ -128,13 +131,26 @@ Space Space::of(Action action, const std::vector<const eval::Evaluator*>& progra
         for (const std::string& l : model.lattice.names) add(space.labels, l);
         for (const eval::RuleInfo& r : ev->rules())
             if (r.body->condition) collectLiterals(*r.body->condition, strings, hashes);
+        for (const ast::Module& m : ev->modules())
+            for (const ast::Item& item : m.items)
+                if (const auto* a = std::get_if<ast::Assertion>(&item); a && a->body.condition)
+                    collectLiterals(*a->body.condition, strings, hashes);
         for (const auto& [_, s] : model.sets)
             if (s.type != TypeKind::LabelSet) strings.insert(s.values.begin(), s.values.end());
-        for (const auto& [_, d] : model.data) {
+        for (const auto& [name, d] : model.data) {
+            strings.insert(name);
+            if (d.region) strings.insert(*d.region);
+            if (d.owner) strings.insert(*d.owner);
             strings.insert(d.purposes.begin(), d.purposes.end());
             strings.insert(d.fields.begin(), d.fields.end());
         }
-        for (const auto& [_, a] : model.agents) {
+        for (const auto& [name, _] : model.tools) {
+            strings.insert(name);
+            strings.insert(name.substr(0, name.find('.')));
+        }
+        for (const auto& [name, a] : model.agents) {
+            strings.insert(name);
+            if (a.owner) strings.insert(*a.owner);
             for (const auto& [attr, v] : a.attributes)
                 if (v.expr) collectLiterals(*v.expr, strings, hashes);
             if (a.measurement) hashes.insert(*a.measurement);
@@ -317,55 +333,63 @@ Encoder::Val Encoder::constSet(const std::vector<std::string>& items, bool label
     return v;
 }
 
-// A fact of the agent (or recipient) from the declarations: a choice over the agent index.
-Encoder::Val Encoder::agentFact(const std::string& root, const std::string& field, TypeKind type) {
-    const z3::expr& idx = root == "agent" ? agent_ : recipient_;
+// A declared fact of the element an index points at (an agent, a tool, a data resource): `at(i)` gives element i's
+// value, a scalar or a set of items, or nothing where it has none (absent). Elements this program does not declare
+// have none.
+Encoder::Val Encoder::choice(const z3::expr& idx, std::size_t n, TypeKind type,
+                             const std::function<std::optional<Fact>(std::size_t)>& at) {
     std::vector<z3::expr> present;
     z3::expr chosen = type == TypeKind::Bool                                 ? ctx_.bool_val(false)
                       : (type == TypeKind::String || type == TypeKind::Hash) ? stringVal("")
                                                                              : ctx_.int_val(0);
-    const bool set = isSetType(type);
-    std::size_t width = type == TypeKind::LabelSet ? labels_.size() : universe_.size();
-    std::vector<std::vector<z3::expr>> mem(width);
-    for (std::size_t i = 0; i < agents_.size(); ++i) {
-        const sema::AgentInfo* a = agentAt(i);
-        if (!a) continue;  // another program's agent: this program rejects its requests (accepts())
+    const bool labels = type == TypeKind::LabelSet;
+    std::vector<std::vector<z3::expr>> mem(labels ? labels_.size() : universe_.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        std::optional<Fact> fact = at(i);
+        if (!fact) continue;
         const z3::expr is = idx == ctx_.int_val(static_cast<int>(i));
-        std::optional<eval::Value> value;
-        if (field == "name")
-            value = eval::Value::string(a->name);
-        else if (field == "owner" && a->owner)
-            value = eval::Value::string(*a->owner);
-        else if (field == "measurement" && a->measurement)
-            value = eval::Value{eval::Value::Kind::Hash, 0, *a->measurement, {}};
-        else if (auto it = a->attributes.find(field); it != a->attributes.end() && it->second.expr)
-            value = ev_.literal(*it->second.expr);
-        if (!value) continue;
         present.push_back(is);
-        if (set) {
-            for (std::size_t u = 0; u < width; ++u) {
-                const std::string& item = type == TypeKind::LabelSet ? labels_[u] : universe_[u];
-                if (value->items.count(item)) mem[u].push_back(is);
-            }
-            continue;
+        if (fact->items) {
+            for (std::size_t u = 0; u < mem.size(); ++u)
+                if (fact->items->count(labels ? labels_[u] : universe_[u])) mem[u].push_back(is);
+        } else {
+            chosen = z3::ite(is, *fact->scalar, chosen);
         }
-        z3::expr v = ctx_.int_val(0);
-        switch (value->kind) {
-            case eval::Value::Kind::Bool: v = ctx_.bool_val(value->number != 0); break;
-            case eval::Value::Kind::Int: v = ctx_.int_val(value->number); break;
-            case eval::Value::Kind::Label: v = ctx_.int_val(labelIndex(value->text)); break;
-            default: v = stringVal(value->text); break;
-        }
-        chosen = z3::ite(is, v, chosen);
     }
-    Val out{Val::Kind::Int, any(ctx_, present), chosen, {}, {}, type == TypeKind::LabelSet};
+    Val out{Val::Kind::Int, any(ctx_, present), chosen, {}, {}, labels};
     if (type == TypeKind::String || type == TypeKind::Hash) out.kind = Val::Kind::Str;
     if (type == TypeKind::Bool) out.kind = Val::Kind::Bool;
-    if (set) {
+    if (isSetType(type)) {
         out.kind = Val::Kind::Set;
         for (auto& m : mem) out.mem.push_back(any(ctx_, m));
     }
     return out;
+}
+
+// A fact of the agent (or recipient) from the declarations: a choice over the agent index.
+Encoder::Val Encoder::agentFact(const std::string& root, const std::string& field, TypeKind type) {
+    return choice(
+        root == "agent" ? agent_ : recipient_, agents_.size(), type, [&](std::size_t i) -> std::optional<Fact> {
+            const sema::AgentInfo* a = agentAt(i);
+            if (!a) return std::nullopt;  // another program's agent: this program rejects its requests (accepts())
+            std::optional<eval::Value> value;
+            if (field == "name")
+                value = eval::Value::string(a->name);
+            else if (field == "owner" && a->owner)
+                value = eval::Value::string(*a->owner);
+            else if (field == "measurement" && a->measurement)
+                value = eval::Value{eval::Value::Kind::Hash, 0, *a->measurement, {}};
+            else if (auto it = a->attributes.find(field); it != a->attributes.end() && it->second.expr)
+                value = ev_.literal(*it->second.expr);
+            if (!value) return std::nullopt;
+            if (isSetType(type)) return Fact{std::nullopt, value->items};
+            switch (value->kind) {
+                case eval::Value::Kind::Bool: return Fact{ctx_.bool_val(value->number != 0), std::nullopt};
+                case eval::Value::Kind::Int: return Fact{ctx_.int_val(value->number), std::nullopt};
+                case eval::Value::Kind::Label: return Fact{ctx_.int_val(labelIndex(value->text)), std::nullopt};
+                default: return Fact{stringVal(value->text), std::nullopt};
+            }
+        });
 }
 
 Encoder::Val Encoder::path(const std::vector<Ident>& p, TypeKind type) {
@@ -386,53 +410,29 @@ Encoder::Val Encoder::path(const std::vector<Ident>& p, TypeKind type) {
     if (root == "args") return fromVar(field("args." + name, type), type);
     const sema::FieldDef* def = sema::findField(root, name);
     if (def && def->supplied) return fromVar(field(root + "." + name, type), type);
-    const std::string& field = name;
     // Derived facts of the target tool or data resource: a choice over the target index.
-    std::vector<z3::expr> present;
-    z3::expr chosen = type == TypeKind::Bool     ? ctx_.bool_val(false)
-                      : type == TypeKind::String ? stringVal("")
-                                                 : ctx_.int_val(0);
-    std::vector<std::vector<z3::expr>> mem(universe_.size());
-    for (std::size_t i = 0; i < targets_.size(); ++i) {
-        if (!knownTargets_[i]) continue;
-        const z3::expr is = target_ == ctx_.int_val(static_cast<int>(i));
-        std::optional<z3::expr> v;
-        std::optional<std::set<std::string>> items;
+    return choice(target_, targets_.size(), type, [&](std::size_t i) -> std::optional<Fact> {
+        if (!knownTargets_[i]) return std::nullopt;
+        auto scalar = [](const z3::expr& v) { return Fact{v, std::nullopt}; };
         if (root == "tool" && action_ == Action::Tool) {
             const sema::ToolInfo& t = model_.tools.at(targets_[i]);
-            if (field == "name") v = stringVal(t.name);
-            if (field == "provider") v = stringVal(t.name.substr(0, t.name.find('.')));
-            if (field == "label" && t.resultLabel) v = labelVal(*t.resultLabel);
-            if (field == "sink") v = ctx_.bool_val(t.sink);
-            if (field == "privileged") v = ctx_.bool_val(t.privileged);
-            if (field == "pinned") v = ctx_.bool_val(!t.pin.empty());
+            if (name == "name") return scalar(stringVal(t.name));
+            if (name == "provider") return scalar(stringVal(t.name.substr(0, t.name.find('.'))));
+            if (name == "label" && t.resultLabel) return scalar(labelVal(*t.resultLabel));
+            if (name == "sink") return scalar(ctx_.bool_val(t.sink));
+            if (name == "privileged") return scalar(ctx_.bool_val(t.privileged));
+            if (name == "pinned") return scalar(ctx_.bool_val(!t.pin.empty()));
         } else if (root == "data" && (action_ == Action::Read || action_ == Action::Write)) {
             const sema::DataInfo& d = model_.data.at(targets_[i]);
-            if (field == "name") v = stringVal(d.name);
-            if (field == "label" && d.label) v = labelVal(*d.label);
-            if (field == "region" && d.region) v = stringVal(*d.region);
-            if (field == "owner" && d.owner) v = stringVal(*d.owner);
-            if (field == "purpose") items = d.purposes;
-            if (field == "fields") items = d.fields;
+            if (name == "name") return scalar(stringVal(d.name));
+            if (name == "label" && d.label) return scalar(labelVal(*d.label));
+            if (name == "region" && d.region) return scalar(stringVal(*d.region));
+            if (name == "owner" && d.owner) return scalar(stringVal(*d.owner));
+            if (name == "purpose") return Fact{std::nullopt, d.purposes};
+            if (name == "fields") return Fact{std::nullopt, d.fields};
         }
-        if (items) {
-            present.push_back(is);
-            for (std::size_t u = 0; u < universe_.size(); ++u)
-                if (items->count(universe_[u])) mem[u].push_back(is);
-            continue;
-        }
-        if (!v) continue;
-        present.push_back(is);
-        chosen = z3::ite(is, *v, chosen);
-    }
-    Val out{Val::Kind::Int, any(ctx_, present), chosen, {}, {}, false};
-    if (type == TypeKind::String || type == TypeKind::Hash) out.kind = Val::Kind::Str;
-    if (type == TypeKind::Bool) out.kind = Val::Kind::Bool;
-    if (isSetType(type)) {
-        out.kind = Val::Kind::Set;
-        for (auto& m : mem) out.mem.push_back(any(ctx_, m));
-    }
-    return out;
+        return std::nullopt;
+    });
 }
 
 Encoder::Val Encoder::value(const Expr& e) {

@@ -18,6 +18,7 @@
 
 #include <z3++.h>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -109,6 +110,12 @@ private:
     Val path(const std::vector<ast::Ident>& p, TypeKind type);
     Val value(const ast::Expr& e);
     Val constSet(const std::vector<std::string>& items, bool labels);
+    struct Fact {
+        std::optional<z3::expr> scalar;              // a value of the fact's type
+        std::optional<std::set<std::string>> items;  // or a set's items
+    };
+    Val choice(const z3::expr& idx, std::size_t n, TypeKind type,
+               const std::function<std::optional<Fact>(std::size_t)>& at);
     Val agentFact(const std::string& root, const std::string& field, TypeKind type);
     Tri cond(const ast::Expr& e);
     Tri compare(const ast::Expr& e);

@@ -53,7 +53,9 @@ void addCommon(CLI::App& cmd, CommonOptions& o, bool sarif = false) {
             ->check(CLI::IsMember({"human", "json"}));
     cmd.add_option("--color", o.color, "Colour human output: auto, always or never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
-    cmd.add_option("-I,--include", o.includeDirs, "Directory searched for imports (repeatable)");
+    // Repeatable options take one value per occurrence, so `-I DIR FILE...` leaves the files to the command.
+    cmd.add_option("-I,--include", o.includeDirs, "Directory searched for imports (repeatable)")
+        ->allow_extra_args(false);
     cmd.add_flag("--no-stdlib", o.noStdlib, "Do not search the bundled stdlib-policies directory for imports");
 }
 
@@ -493,13 +495,12 @@ std::unique_ptr<Combined> loadCombined(Checked& c, std::vector<std::string> file
 }
 
 // Proves things about the program with Z3 (docs/analysis.md) and reports each finding with its witness request.
-int runLint(const std::vector<std::string>& files, const CommonOptions& o, unsigned timeoutMs,
+int runLint(const std::vector<std::string>& files, const CommonOptions& o, const analysis::Options& options,
             const std::string& failOn, const std::vector<std::string>& against) {
     auto c = loadChecked(files, o);
     if (c->status != kOk) return c->status;
     eval::Evaluator ev(c->loaded.program.modules, c->model);
-    analysis::Options options;
-    options.timeoutMs = timeoutMs;
+    const auto start = std::chrono::steady_clock::now();
     std::vector<analysis::Finding> findings = analysis::analyze(ev, options);
     std::unique_ptr<Combined> combined;
     std::unique_ptr<eval::Evaluator> combinedEv;
@@ -508,7 +509,15 @@ int runLint(const std::vector<std::string>& files, const CommonOptions& o, unsig
         combined = loadCombined(*c, files, against, o, status);
         if (!combined) return status;
         combinedEv = std::make_unique<eval::Evaluator>(combined->loaded.program.modules, combined->model);
-        std::vector<analysis::Finding> more = analysis::refine(ev, *combinedEv, combined->packModules, options);
+        // The budget is for the whole run: the refinement gets what the analysis left (at least a millisecond, so
+        // that a spent budget still makes every check unknown rather than unlimited).
+        analysis::Options rest = options;
+        if (options.budgetMs > 0) {
+            const auto spent =
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+            rest.budgetMs = spent >= options.budgetMs ? 1u : options.budgetMs - static_cast<unsigned>(spent);
+        }
+        std::vector<analysis::Finding> more = analysis::refine(ev, *combinedEv, combined->packModules, rest);
         findings.insert(findings.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
     }
     std::size_t failing = 0, unknown = 0;
@@ -774,7 +783,8 @@ int main(int argc, char** argv) {
         app.add_subcommand("compile", "Compile policy sources to a verified, optionally signed bundle");
     compileCmd->add_option("files", files, "Policy sources (.omega); compiled together as one program")->required();
     compileCmd->add_option("-o,--output", output, "The bundle to write (.omb)")->required();
-    compileCmd->add_option("--sign", signKeys, "Sign with this private key (PEM: Ed25519 or ECDSA P-384; repeatable)");
+    compileCmd->add_option("--sign", signKeys, "Sign with this private key (PEM: Ed25519 or ECDSA P-384; repeatable)")
+        ->allow_extra_args(false);
     compileCmd->add_flag("-q,--quiet", compileQuiet, "Print nothing on success");
     addCommon(*compileCmd, common);
     compileCmd->footer(
@@ -799,7 +809,8 @@ int main(int argc, char** argv) {
         evalCmd->add_option("-b,--bundle", bundlePath, "Decide with this compiled bundle instead of sources");
     evalFiles->excludes(evalBundle);
     evalCmd->add_option("--trust", trustKeys, "With --bundle: require a signature by this public key (PEM; repeatable)")
-        ->needs(evalBundle);
+        ->needs(evalBundle)
+        ->allow_extra_args(false);
     evalCmd
         ->add_option("-r,--request", requestPath,
                      "Request JSON file, or - for standard input; one document or one "
@@ -811,19 +822,27 @@ int main(int argc, char** argv) {
         "Exit status: 0 every request decided, 1 policy errors or a request that could not be decoded "
         "(it is printed as a deny with an error), 2 usage or I/O problems.");
 
-    unsigned lintTimeout = 10000;
+    analysis::Options lintOptions;
     std::string failOn = "warning";
     std::vector<std::string> against;
     CLI::App* lintCmd = app.add_subcommand(
         "lint", "Find conflicts, shadowed and dead rules with Z3, each with a witness request (docs/analysis.md)");
     lintCmd->add_option("files", files, "Policy sources (.omega); analysed together as one program")->required();
-    lintCmd->add_option("--timeout", lintTimeout, "Milliseconds per solver query; a query that runs out is unknown")
+    lintCmd
+        ->add_option("--timeout", lintOptions.timeoutMs,
+                     "Milliseconds per solver query; a query that runs out is unknown")
         ->check(CLI::Range(1u, 3600000u));
+    lintCmd->add_option("--budget", lintOptions.budgetMs,
+                        "Milliseconds for the whole analysis (0: no limit); checks past it are reported as unknown");
+    lintCmd->add_option("-j,--jobs", lintOptions.jobs,
+                        "Solver threads (0: one per core); findings do not depend on it");
     lintCmd->add_option("--fail-on", failOn, "Lowest severity that makes the exit status 1: warning or error")
         ->check(CLI::IsMember({"warning", "error"}));
-    lintCmd->add_option("--against", against,
-                        "Also report every request the policy allows that this compliance pack forbids (a pack "
-                        "file or directory, or a stdlib-policies pack such as gdpr; repeatable)");
+    lintCmd
+        ->add_option("--against", against,
+                     "Also report every request the policy allows that this compliance pack forbids (a pack "
+                     "file or directory, or a stdlib-policies pack such as gdpr; repeatable)")
+        ->allow_extra_args(false);
     addCommon(*lintCmd, common, /*sarif=*/true);
     lintCmd->footer(
         "Exit status: 0 no finding at or above --fail-on (unknowns do not fail), 1 such findings or policy errors, "
@@ -840,6 +859,7 @@ int main(int argc, char** argv) {
     diffCmd->add_option("--budget", diffOptions.budgetMs, "Milliseconds for the whole comparison (0: no limit)");
     diffCmd->add_option("--limit", diffOptions.limit, "Classes listed per direction (action, agent, target)")
         ->check(CLI::Range(1u, 100000u));
+    diffCmd->add_option("-j,--jobs", diffOptions.jobs, "1: one thread; otherwise both directions side by side");
     addCommon(*diffCmd, common);
     diffCmd->footer(
         "A class is one action, agent, target and recipient; each comes with a request that NEW allows and OLD "
@@ -875,7 +895,7 @@ int main(int argc, char** argv) {
     try {
         if (*check) return runCheck(files, common, werror, quiet);
         if (*fmt) return runFmt(files, common, fmtCheck, fmtWrite);
-        if (*lintCmd) return runLint(files, common, lintTimeout, failOn, against);
+        if (*lintCmd) return runLint(files, common, lintOptions, failOn, against);
         if (*diffCmd) return runDiff(oldPath, newPath, common, diffOptions);
         if (*compileCmd) return runCompile(files, common, output, signKeys, compileQuiet);
         if (*hashCmd) return runHash(bundlePath);

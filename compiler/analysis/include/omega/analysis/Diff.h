@@ -30,6 +30,7 @@ struct DiffOptions {
     unsigned timeoutMs = 10000;  // per solver query
     unsigned budgetMs = 0;       // for the whole comparison; 0: none. Work past it is reported as unknown
     std::size_t limit = 50;      // classes listed per direction; more set `truncated`
+    unsigned jobs = 0;           // 1: one thread; otherwise the two directions run side by side
 };
 
 struct DiffResult {
