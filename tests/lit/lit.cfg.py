@@ -25,6 +25,12 @@ omegac = os.path.abspath(omegac)
 if not os.path.exists(omegac):
     lit_config.warning('omegac not found at %s; tests will fail' % omegac)
 
+# The test-only log writer of tests/lit/audit (tests/unit/LogFixture.cpp), from the build tree that holds omegac
+# (omegac is BUILD/compiler/tools/omegac/omegac), unless `--param logfixture=PATH` says otherwise.
+build_dir = os.path.normpath(os.path.join(os.path.dirname(omegac), '..', '..', '..'))
+logfixture = lit_config.params.get('logfixture') or os.path.join(build_dir, 'runtime', 'log', 'omega_log_fixture')
+config.substitutions.append(('%logfixture', os.path.abspath(logfixture)))
+
 llvm_bin = '/usr/lib/llvm-14/bin'
 filecheck = os.path.join(llvm_bin, 'FileCheck')
 not_tool = os.path.join(llvm_bin, 'not')

@@ -10,6 +10,7 @@
 #include "omega/eval/TestRunner.h"
 #include "omega/isa/Disassembler.h"
 #include "omega/isa/Instruction.h"
+#include "omega/log/Log.h"
 #include "omega/parse/Parser.h"
 #include "omega/policy/Json.h"
 #include "omega/policy/Load.h"
@@ -20,10 +21,12 @@
 #include "Sarif.h"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -701,6 +704,260 @@ bool writeAtomically(const std::string& path, const std::string& text, std::stri
     return true;
 }
 
+// ---- omegac audit: the decision log (docs/decision-log.md) ----
+
+std::string hexOf(std::span<const std::uint8_t> bytes) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    for (std::uint8_t b : bytes) out += {digits[b >> 4], digits[b & 15]};
+    return out;
+}
+
+// RFC 3339 UTC with nanoseconds; log times are untrusted, so any value prints.
+std::string formatTime(std::int64_t ns) {
+    std::int64_t secs = ns / 1000000000, frac = ns % 1000000000;
+    if (frac < 0) frac += 1000000000, --secs;
+    const std::time_t t = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    char date[64] = "?";
+    if (gmtime_r(&t, &tm) != nullptr) std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    char out[96];
+    std::snprintf(out, sizeof out, "%s.%09lldZ", date, static_cast<long long>(frac));
+    return out;
+}
+
+// Log text is untrusted: control bytes are escaped so that a record cannot move the cursor or fake other lines.
+std::string printable(const std::string& text) {
+    std::string out;
+    for (unsigned char c : text) {
+        if (c >= 0x20 && c != 0x7f) {
+            out += static_cast<char>(c);
+        } else {
+            char esc[8];
+            std::snprintf(esc, sizeof esc, "\\x%02x", c);
+            out += esc;
+        }
+    }
+    return out;
+}
+
+// The request or decision as JSON when it is a JSON document of modest depth (the parser recurses), else as a string.
+nlohmann::ordered_json jsonText(const std::string& text) {
+    int depth = 0, deepest = 0;
+    bool inString = false, escaped = false;
+    for (char c : text) {
+        if (inString) {
+            escaped = !escaped && c == '\\';
+            if (c == '"' && !escaped) inString = false;
+            continue;
+        }
+        if (c == '"') inString = true;
+        if (c == '{' || c == '[') deepest = std::max(deepest, ++depth);
+        if (c == '}' || c == ']') --depth;
+    }
+    if (deepest <= 64) {
+        auto parsed = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+        if (!parsed.is_discarded()) return parsed;
+    }
+    return text;
+}
+
+std::string dumpJson(const nlohmann::ordered_json& j) {
+    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+const char* tornReasonName(std::uint32_t reason) {
+    switch (static_cast<log::TornReason>(reason)) {
+        case log::TornReason::Incomplete: return "incomplete record";
+        case log::TornReason::Zeros: return "zero bytes";
+        case log::TornReason::Damaged: return "damaged last record";
+    }
+    return "unknown";
+}
+
+std::optional<bundle::PublicKey> loadLogKey(const std::string& path) {
+    auto keys = loadTrusted({path});
+    if (!keys) return std::nullopt;
+    return keys->front();
+}
+
+nlohmann::ordered_json problemJson(const log::Problem& p) {
+    nlohmann::ordered_json j;
+    j["file"] = p.file;
+    j["offset"] = p.offset;
+    if (p.seq != 0) j["seq"] = p.seq;
+    j["message"] = p.what;
+    return j;
+}
+
+std::string problemText(const log::Problem& p) {
+    return p.file + ": offset " + std::to_string(p.offset) + (p.seq ? ": seq " + std::to_string(p.seq) : "") + ": " +
+           p.what;
+}
+
+int runAuditVerify(const std::string& logPath, const std::string& keyPath, const std::string& expectHead,
+                   const log::VerifyOptions& base, const std::string& format) {
+    log::VerifyOptions options = base;
+    if (!expectHead.empty()) {
+        options.expectHead = log::parseHead(expectHead);
+        if (!options.expectHead) {
+            std::cerr << "omegac audit verify: error: --expect-head takes SEQ:HEX (a seq and 64 hex digits), not `"
+                      << expectHead << "`\n";
+            return kUsage;
+        }
+    }
+    auto key = loadLogKey(keyPath);
+    if (!key) return kUsage;
+    auto report = log::verify(logPath, *key, options);
+    if (!report) {
+        std::cerr << "omegac: error: " << report.error() << '\n';
+        return kUsage;
+    }
+    const log::VerifyReport& r = *report;
+    if (format == "json") {
+        nlohmann::ordered_json j;
+        j["log"] = logPath;
+        j["verified"] = r.ok();
+        j["files"] = r.files;
+        j["records"] = r.records;
+        j["first_seq"] = r.firstSeq;
+        j["head"] = {{"seq", r.head.seq}, {"hash", hexOf(r.head.hash)}};
+        j["decisions"] = r.decisions;
+        j["approvals"] = r.approvals;
+        j["events"] = r.events;
+        j["checkpoints"] = r.checkpoints;
+        j["sessions"] = r.sessions;
+        j["recoveries"] = r.recoveries;
+        j["last_checkpoint_seq"] = r.lastCheckpointSeq;
+        j["unsigned_records"] = r.unsignedRecords;
+        j["closed"] = r.closed;
+        j["torn_tail"] = nullptr;
+        if (r.tornTail) {
+            j["torn_tail"] = {{"file", r.tornTail->file},
+                              {"offset", r.tornTail->offset},
+                              {"length", r.tornTail->length},
+                              {"reason", tornReasonName(r.tornTail->reason)}};
+        }
+        j["problem_count"] = r.problemCount;
+        j["problems"] = nlohmann::ordered_json::array();
+        for (const auto& p : r.problems) j["problems"].push_back(problemJson(p));
+        j["notes"] = nlohmann::ordered_json::array();
+        for (const auto& n : r.notes) j["notes"].push_back(problemJson(n));
+        std::cout << dumpJson(j) << '\n';
+        return r.ok() ? kOk : kErrors;
+    }
+    for (const auto& p : r.problems) std::cout << "error: " << printable(problemText(p)) << '\n';
+    if (r.problemCount > r.problems.size()) {
+        std::cout << "error: " << (r.problemCount - r.problems.size()) << " more problems not shown\n";
+    }
+    for (const auto& n : r.notes) std::cout << "note: " << printable(problemText(n)) << '\n';
+    const auto count = [](std::uint64_t n, const char* one, const char* many) {
+        return std::to_string(n) + " " + (n == 1 ? one : many);
+    };
+    std::cout << count(r.records, "record", "records");
+    if (r.records) std::cout << " (seq " << r.firstSeq << ".." << r.head.seq << ")";
+    std::cout << " in " << count(r.files.size(), "file", "files") << ": " << count(r.decisions, "decision", "decisions")
+              << ", " << count(r.approvals, "approval", "approvals") << ", " << count(r.events, "event", "events")
+              << ", " << count(r.checkpoints, "valid checkpoint", "valid checkpoints") << ", "
+              << count(r.sessions, "session", "sessions") << ", " << count(r.recoveries, "recovery", "recoveries")
+              << '\n';
+    std::cout << "head " << log::formatHead(r.head) << '\n';
+    if (r.ok()) {
+        std::cout << "verified: the chain is intact and every checkpoint signature is valid\n";
+    } else {
+        std::cout << "FAILED: " << r.problemCount << (r.problemCount == 1 ? " problem" : " problems") << '\n';
+    }
+    return r.ok() ? kOk : kErrors;
+}
+
+nlohmann::ordered_json recordJson(const log::Record& r) {
+    nlohmann::ordered_json j;
+    j["seq"] = r.seq;
+    j["time"] = formatTime(r.timeNs);
+    j["time_ns"] = r.timeNs;
+    j["kind"] = log::kindName(r.kind);
+    j["hash"] = hexOf(r.hash);
+    j["file"] = r.file;
+    j["offset"] = r.offset;
+    if (const auto* e = std::get_if<log::EntryBody>(&r.body)) {
+        j["measurement"] = "sha384:" + hexOf(e->measurement);
+        j["request_digest"] = "sha256:" + hexOf(e->requestDigest);
+        j["digest_of"] = e->digestOfLogged ? "logged request" : "request before redaction";
+        j["request"] = e->request.empty() ? nlohmann::ordered_json() : jsonText(e->request);
+        j["decision"] = jsonText(e->decision);
+    } else if (const auto* c = std::get_if<log::CheckpointBody>(&r.body)) {
+        j["key_id"] = hexOf(c->keyId);
+        j["closing"] = (c->flags & log::kCheckpointClosing) != 0;
+        j["rotation"] = (c->flags & log::kCheckpointRotation) != 0;
+        j["signature"] = hexOf(c->signature);
+    } else if (const auto* o = std::get_if<log::OpenBody>(&r.body)) {
+        j["key_id"] = hexOf(o->keyId);
+        j["new_log"] = (o->flags & log::kOpenNewLog) != 0;
+        j["after_close"] = (o->flags & log::kOpenAfterClose) != 0;
+        j["after_recovery"] = (o->flags & log::kOpenAfterRecovery) != 0;
+    } else if (const auto* v = std::get_if<log::RecoveryBody>(&r.body)) {
+        j["cut_offset"] = v->offset;
+        j["cut_length"] = v->length;
+        j["cut_sha256"] = hexOf(v->digest);
+        j["reason"] = tornReasonName(v->reason);
+    }
+    return j;
+}
+
+void printRecordText(const log::Record& r) {
+    std::cout << r.seq << ' ' << formatTime(r.timeNs) << ' ' << log::kindName(r.kind);
+    if (const auto* e = std::get_if<log::EntryBody>(&r.body)) {
+        std::cout << " measurement sha384:" << hexOf(e->measurement) << '\n';
+        if (r.kind != log::Kind::Event || !e->request.empty()) {
+            std::cout << "    request sha256:" << hexOf(e->requestDigest)
+                      << (e->digestOfLogged ? " " : " (before redaction) ") << printable(e->request) << '\n';
+        }
+        std::cout << "    " << (r.kind == log::Kind::Decision ? "decision " : "") << printable(e->decision) << '\n';
+    } else if (const auto* c = std::get_if<log::CheckpointBody>(&r.body)) {
+        std::cout << ((c->flags & log::kCheckpointClosing) ? " (closing)" : "")
+                  << ((c->flags & log::kCheckpointRotation) ? " (rotation)" : "") << " key " << hexOf(c->keyId) << '\n';
+    } else if (const auto* o = std::get_if<log::OpenBody>(&r.body)) {
+        std::cout << ((o->flags & log::kOpenNewLog)          ? " new log"
+                      : (o->flags & log::kOpenAfterClose)    ? " after a clean close"
+                      : (o->flags & log::kOpenAfterRecovery) ? " after a crash, torn tail recovered"
+                                                             : " after a crash")
+                  << " key " << hexOf(o->keyId) << '\n';
+    } else if (const auto* v = std::get_if<log::RecoveryBody>(&r.body)) {
+        std::cout << " cut " << v->length << " bytes at offset " << v->offset << " (" << tornReasonName(v->reason)
+                  << ") sha256:" << hexOf(v->digest) << '\n';
+    }
+}
+
+int runAuditShow(const std::string& logPath, std::uint64_t from, std::uint64_t to, const std::string& format) {
+    auto reader = log::Reader::open(logPath);
+    if (!reader) {
+        std::cerr << "omegac: error: " << reader.error() << '\n';
+        return kUsage;
+    }
+    while (true) {
+        auto next = (*reader)->next();
+        if (!next) {
+            std::cout.flush();
+            std::cerr << "omegac: error: " << printable(next.error()) << '\n';
+            return kErrors;
+        }
+        if (!*next) break;
+        const log::Record& r = **next;
+        if (r.seq < from || r.seq > to) continue;
+        if (format == "json") {
+            std::cout << dumpJson(recordJson(r)) << '\n';
+        } else {
+            printRecordText(r);
+        }
+    }
+    if (const auto& torn = (*reader)->tornTail()) {
+        std::cout.flush();
+        std::cerr << "note: " << torn->file << ": offset " << torn->offset << ": torn tail of " << torn->length
+                  << " bytes (" << tornReasonName(torn->reason) << "; a crash while writing)\n";
+    }
+    return kOk;
+}
+
 int runFmt(const std::vector<std::string>& files, const CommonOptions& o, bool check, bool write) {
     int status = kOk;
     for (const std::string& path : files) {
@@ -879,6 +1136,57 @@ int main(int argc, char** argv) {
         "misses its expectation or they disagree.\n"
         "Exit status: 0 all tests pass, 1 a test fails or the policy has errors, 2 usage or I/O problems.");
 
+    CLI::App* auditCmd =
+        app.add_subcommand("audit", "Verify or print a tamper-evident decision log (docs/decision-log.md)");
+    auditCmd->require_subcommand(1);
+    std::string logPath, logKey, expectHead, auditFormat = "text";
+    log::VerifyOptions verifyOptions;
+    CLI::App* auditVerify = auditCmd->add_subcommand(
+        "verify",
+        "Check every record's hash chain and sequence and every checkpoint signature; say where the log "
+        "was changed");
+    auditVerify
+        ->add_option("log", logPath,
+                     "The active log file (its rotated files LOG.<seq> are read first), or a "
+                     "directory holding one log")
+        ->required();
+    auditVerify->add_option("--key", logKey, "The monitor's public key (PEM, Ed25519) that signs checkpoints")
+        ->required();
+    auditVerify->add_option("--expect-head", expectHead,
+                            "SEQ:HEX: the record SEQ must be in the log with this hash (a head the monitor reported "
+                            "or attested); finds records cut off after the last checkpoint");
+    auditVerify->add_flag("--expect-closed", verifyOptions.expectClosed,
+                          "Fail unless the log ends with a closing checkpoint (the writer shut down cleanly)");
+    auditVerify->add_flag("--allow-pruned", verifyOptions.allowPruned,
+                          "Accept a log whose oldest files were removed on purpose (it need not start at seq 1)");
+    auditVerify->add_option("--max-problems", verifyOptions.maxProblems, "Problems listed (all are counted)")
+        ->check(CLI::Range(1u, 1000000u));
+    auditVerify->add_option("--format", auditFormat, "Output: text or json")->check(CLI::IsMember({"text", "json"}));
+    auditVerify->footer(
+        "Finds edited, deleted, inserted, reordered and truncated records, bad or foreign checkpoint signatures and\n"
+        "missing or cut rotated files, each with its file, offset and seq. Records after the last checkpoint can be\n"
+        "cut off or rewritten without a trace unless --expect-head or --expect-closed says what to expect: the\n"
+        "report counts them. A half-written last record is a torn tail (a crash while writing; never acknowledged)\n"
+        "and is a note, not a failure.\n"
+        "Exit status: 0 verified (notes may follow), 1 tampering or another verification failure, 2 usage or I/O "
+        "problems.");
+
+    std::uint64_t showFrom = 0, showTo = UINT64_MAX;
+    CLI::App* auditShow = auditCmd->add_subcommand(
+        "show", "Print a decision log's records (read as they are: run audit verify to check)");
+    auditShow
+        ->add_option("log", logPath,
+                     "The active log file (its rotated files LOG.<seq> are read first), or a "
+                     "directory holding one log")
+        ->required();
+    auditShow->add_option("--from", showFrom, "First seq to print");
+    auditShow->add_option("--to", showTo, "Last seq to print");
+    auditShow->add_option("--format", auditFormat, "Output: text or json (one object per line)")
+        ->check(CLI::IsMember({"text", "json"}));
+    auditShow->footer(
+        "Control characters in logged text are printed as \\xNN. A torn tail is reported on standard error.\n"
+        "Exit status: 0 printed, 1 a malformed record stopped the listing, 2 usage or I/O problems.");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -909,6 +1217,8 @@ int main(int argc, char** argv) {
             return runEval(files, common, requestPath);
         }
         if (*testCmd) return runTest(files, common, verbose, bundlePath);
+        if (*auditVerify) return runAuditVerify(logPath, logKey, expectHead, verifyOptions, auditFormat);
+        if (*auditShow) return runAuditShow(logPath, showFrom, showTo, auditFormat);
     } catch (const std::exception& e) {
         std::cerr << "omegac: internal error: " << e.what() << '\n';
         return kUsage;

@@ -1,11 +1,13 @@
 // sign(): signs the measurement of a bundle and rewrites only its signatures section (and the two length fields
-// the measurement ignores), so everything already signed stays byte-identical.
+// the measurement ignores), so everything already signed stays byte-identical. Also the plain message signing and
+// checking that other signed formats (the decision log's checkpoints) build on.
 #include "ByteOrder.h"
 #include "Layout.h"
 #include "OpenSsl.h"
 #include "omega/bundle/Signing.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 
 #include <algorithm>
 
@@ -17,8 +19,6 @@ std::array<std::uint8_t, kDomainTag.size() + kMeasurementSize> signingMessage(co
     std::copy(measurement.bytes.begin(), measurement.bytes.end(), message.begin() + kDomainTag.size());
     return message;
 }
-
-namespace {
 
 // Ed25519 signs the message itself; ECDSA signs its SHA-384 digest and yields a DER ECDSA-Sig-Value.
 Result<std::vector<std::uint8_t>> signMessage(const PrivateKey& key, std::span<const std::uint8_t> message) {
@@ -39,7 +39,29 @@ Result<std::vector<std::uint8_t>> signMessage(const PrivateKey& key, std::span<c
     return signature;
 }
 
-}  // namespace
+bool verifySignature(const PublicKey& key, std::span<const std::uint8_t> message,
+                     std::span<const std::uint8_t> signature) {
+    detail::MdCtxPtr ctx(EVP_MD_CTX_new());
+    const EVP_MD* md = key.algorithm() == Algorithm::Ed25519 ? nullptr : EVP_sha384();
+    const bool ok =
+        ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key.native()) == 1 &&
+        EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(), message.size()) == 1;
+    ERR_clear_error();
+    return ok;
+}
+
+// Through PEM, so that the key is checked and its id computed exactly as for a key loaded from a file.
+Result<PublicKey> publicKeyOf(const PrivateKey& key) {
+    detail::BioPtr bio(BIO_new(BIO_s_mem()));
+    if (!bio || PEM_write_bio_PUBKEY(bio.get(), key.native()) != 1) {
+        ERR_clear_error();
+        return Error{"cannot encode the public half of the private key"};
+    }
+    char* data = nullptr;
+    const long length = BIO_get_mem_data(bio.get(), &data);
+    if (length <= 0 || data == nullptr) return Error{"cannot encode the public half of the private key"};
+    return loadPublicKey(std::string_view(data, static_cast<std::size_t>(length)));
+}
 
 Result<std::vector<std::uint8_t>> sign(std::span<const std::uint8_t> file, const PrivateKey& key,
                                        const Limits& limits) {

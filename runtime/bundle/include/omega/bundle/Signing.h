@@ -25,6 +25,15 @@ Result<std::vector<std::uint8_t>> sign(std::span<const std::uint8_t> bundle, con
 Result<std::vector<std::uint8_t>> sign(std::span<const std::uint8_t> bundle, std::string_view privateKeyPem,
                                        const Limits& limits = {});
 
+// Signs any message: Ed25519 signs the message itself, ECDSA P-384 its SHA-384 digest (a DER ECDSA-Sig-Value).
+// For other signed formats (the decision log's checkpoints) that put their own domain tag in the message.
+Result<std::vector<std::uint8_t>> signMessage(const PrivateKey& key, std::span<const std::uint8_t> message);
+// True when `signature` is `key`'s valid signature of `message` (as signMessage makes them).
+bool verifySignature(const PublicKey& key, std::span<const std::uint8_t> message,
+                     std::span<const std::uint8_t> signature);
+// The public half of a private key, with the same key id.
+Result<PublicKey> publicKeyOf(const PrivateKey& key);
+
 // The id of the first trusted key whose signature is valid. Otherwise an error starting with the failed check:
 // "no signatures", "no trusted key" or "bad signature".
 Result<KeyId> verify(const Bundle& bundle, const std::vector<PublicKey>& trusted);
