@@ -5,6 +5,7 @@
 // their median and 99th percentile. Also: compile time (parse, check, code generation, verification) and bundle
 // size.
 #include "GeneratePolicy.h"
+#include "Tsc.h"
 #include "omega/bundle/Bundle.h"
 #include "omega/codegen/CodeGen.h"
 #include "omega/eval/Json.h"
@@ -79,20 +80,6 @@ const Fixture& fixture(int rules, bool scaled) {
     return *f;
 }
 
-// Nanoseconds per TSC tick, measured against steady_clock once.
-double nsPerTick() {
-    static const double value = [] {
-        auto t0 = std::chrono::steady_clock::now();
-        std::uint64_t c0 = __rdtsc();
-        while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(200)) {
-        }
-        std::uint64_t c1 = __rdtsc();
-        double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
-        return ns / static_cast<double>(c1 - c0);
-    }();
-    return value;
-}
-
 // Median and 99th percentile of single calls of `fn(i)` over `samples` calls, less the cost of the timing itself.
 template <typename Fn>
 void latency(benchmark::State& state, std::size_t samples, Fn fn) {
@@ -118,7 +105,7 @@ void latency(benchmark::State& state, std::size_t samples, Fn fn) {
     const double overhead = static_cast<double>(empty[samples / 2]);
     auto at = [&](double q) {
         double t = static_cast<double>(ticks[static_cast<std::size_t>(q * static_cast<double>(samples - 1))]);
-        return std::max(0.0, t - overhead) * nsPerTick();
+        return std::max(0.0, t - overhead) * bench::nsPerTick();
     };
     state.counters["median_ns"] = at(0.5);
     state.counters["p99_ns"] = at(0.99);

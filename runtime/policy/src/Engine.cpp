@@ -7,6 +7,7 @@
 #include "omega/vm/Interpreter.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace omega::policy {
 
@@ -69,7 +70,7 @@ const std::vector<std::uint64_t>* setOf(RunState& s, std::uint64_t ref) {
         if (index >= image.sets.size()) return nullptr;
         return &image.sets[index];
     }
-    if (ref >= s.interned.sets.size()) return nullptr;
+    if (ref >= s.interned.setsUsed) return nullptr;
     return &s.interned.sets[ref];
 }
 
@@ -242,94 +243,76 @@ const std::string* Engine::text(const Interned& interned, std::uint64_t id) cons
     return id < interned.localStrings.size() ? &interned.localStrings[id] : nullptr;
 }
 
-bool Engine::intern(const Request& request, Interned& out, std::string& error) const {
+std::uint64_t Engine::internString(Interned& out, std::string_view text) const {
+    const std::uint32_t id = stringId(text);
+    if (id != kNone) return id;
+    auto it = std::find(out.localStrings.begin(), out.localStrings.end(), text);
+    if (it == out.localStrings.end()) it = out.localStrings.insert(out.localStrings.end(), std::string(text));
+    return image_.strings.size() + static_cast<std::uint64_t>(it - out.localStrings.begin());
+}
+
+std::uint64_t Engine::internLabel(Interned& out, std::string_view name) const {
+    const std::uint32_t l = labelIndex(name);
+    if (l != kNone) return l;
+    auto it = std::find(out.localLabels.begin(), out.localLabels.end(), name);
+    if (it == out.localLabels.end()) it = out.localLabels.insert(out.localLabels.end(), std::string(name));
+    return image_.lattice.size() + static_cast<std::uint64_t>(it - out.localLabels.begin());
+}
+
+std::uint64_t Engine::internSet(Interned& out, std::span<const std::uint64_t> items) const {
+    // Handles past the ones in use are kept (with their capacity) for the next request.
+    if (out.setsUsed == out.sets.size()) out.sets.emplace_back();
+    std::vector<std::uint64_t>& set = out.sets[out.setsUsed];
+    set.assign(items.begin(), items.end());
+    std::sort(set.begin(), set.end());
+    set.erase(std::unique(set.begin(), set.end()), set.end());
+    return out.setsUsed++;
+}
+
+void Engine::setSlot(Interned& out, std::uint32_t slot, std::uint64_t value) const {
+    policy::setSlot(out, image_.layout(), slot, value);
+}
+
+bool Engine::begin(Action action, std::uint32_t target, std::uint32_t agent, std::uint32_t recipient, Interned& out,
+                   std::string& error) const {
     const Layout layout = image_.layout();
     out.context.assign(layout.words(), 0);
     out.localStrings.clear();
     out.localLabels.clear();
-    out.sets.clear();
     out.counts.clear();
-    out.sets.emplace_back();  // handle 0: the empty set, the value of every supplied set that is not given
+    if (out.sets.empty()) out.sets.emplace_back();
+    out.sets[0].clear();  // handle 0: the empty set, the value of every supplied set that is not given
+    out.setsUsed = 1;
 
-    // A value the policy never names gets a request-local id above `base`, equal texts equal ids.
-    auto localId = [](std::vector<std::string>& locals, const std::string& text, std::uint64_t base) {
-        auto it = std::find(locals.begin(), locals.end(), text);
-        if (it == locals.end()) it = locals.insert(locals.end(), text);
-        return base + static_cast<std::uint64_t>(it - locals.begin());
-    };
-    auto stringValue = [&](const std::string& s) -> std::uint64_t {
-        const std::uint32_t id = stringId(s);
-        return id != kNone ? id : localId(out.localStrings, s, image_.strings.size());
-    };
-    auto labelValue = [&](const std::string& s) -> std::uint64_t {
-        const std::uint32_t l = labelIndex(s);
-        return l != kNone ? l : localId(out.localLabels, s, image_.lattice.size());
-    };
-    auto setValue = [&](const std::vector<std::uint64_t>& items) -> std::uint64_t {
-        out.sets.push_back(items);
-        std::sort(out.sets.back().begin(), out.sets.back().end());
-        out.sets.back().erase(std::unique(out.sets.back().begin(), out.sets.back().end()), out.sets.back().end());
-        return out.sets.size() - 1;
-    };
-    // A value of `type` in slot encoding; false when the value is not of that type.
-    auto encode = [&](Type type, const Value& v, std::uint64_t& slot) {
-        if (!sameKind(type, v.kind)) return false;
-        switch (v.kind) {
-            case Value::Kind::Bool:
-            case Value::Kind::Int: slot = static_cast<std::uint64_t>(v.number); break;
-            case Value::Kind::String:
-            case Value::Kind::Hash: slot = stringValue(v.text); break;
-            case Value::Kind::Label: slot = labelValue(v.text); break;
-            case Value::Kind::StringSet:
-            case Value::Kind::LabelSet: {
-                std::vector<std::uint64_t> items;
-                items.reserve(v.items.size());
-                for (const std::string& item : v.items)
-                    items.push_back(v.kind == Value::Kind::StringSet ? stringValue(item) : labelValue(item));
-                slot = setValue(items);
-                break;
-            }
-        }
-        return true;
-    };
-
-    const Action action = request.action;
     const auto actionIndex = static_cast<unsigned>(action);
     if (actionIndex >= schema::kActionCount) {
         error = "action: unknown action";
         return false;
     }
     out.context[0] = actionIndex;
-    const std::uint32_t agent = agentIndex(request.agent);
-    if (agent == kNone) {
-        error = "agent: unknown agent \"" + request.agent + "\"";
+    if (agent >= image_.agents.size()) {
+        error = "agent: unknown agent";
         return false;
     }
     out.context[2] = agent;
-    std::uint32_t recipient = kNone;
     if (action == Action::Send) {
-        recipient = agentIndex(request.recipient);
-        if (recipient == kNone) {
-            error = "recipient: unknown agent \"" + request.recipient + "\"";
+        if (recipient >= image_.agents.size()) {
+            error = "recipient: unknown agent";
             return false;
         }
         out.context[3] = recipient;
+    } else {
+        recipient = kNone;
     }
-    std::uint32_t target = kNone;
-    if (action == Action::Tool) {
-        target = toolIndex(request.target);
-        if (target == kNone) {
-            error = "target: unknown tool \"" + request.target + "\"";
+    if (action == Action::Tool || action == Action::Read || action == Action::Write) {
+        if (target >= (action == Action::Tool ? image_.tools.size() : image_.data.size())) {
+            error = action == Action::Tool ? "target: unknown tool" : "target: unknown data resource";
             return false;
         }
-    } else if (action == Action::Read || action == Action::Write) {
-        target = dataIndex(request.target);
-        if (target == kNone) {
-            error = "target: unknown data resource \"" + request.target + "\"";
-            return false;
-        }
+        out.context[1] = target;
+    } else {
+        target = kNone;
     }
-    if (target != kNone) out.context[1] = target;
 
     // Derived fields, from the declaration tables (their slots looked up once per process).
     struct AgentSlots {
@@ -353,43 +336,136 @@ bool Engine::intern(const Request& request, Interned& out, std::string& error) c
     }();
     auto agentFacts = [&](const AgentSlots& slots, std::uint32_t a, bool recipientSide) {
         const Agent& row = image_.agents[a];
-        setSlot(out, layout, slots.name, row.name);
-        if (row.owner != kNone) setSlot(out, layout, slots.owner, row.owner);
-        if (row.measurement != kNone) setSlot(out, layout, slots.measurement, row.measurement);
+        policy::setSlot(out, layout, slots.name, row.name);
+        if (row.owner != kNone) policy::setSlot(out, layout, slots.owner, row.owner);
+        if (row.measurement != kNone) policy::setSlot(out, layout, slots.measurement, row.measurement);
         for (std::uint32_t k = 0; k < row.attributes.size(); ++k) {
             if (!row.attributes[k].present) continue;
-            setSlot(out, layout, recipientSide ? layout.recipientAttribute(k) : layout.agentAttribute(k),
-                    row.attributes[k].value);
+            policy::setSlot(out, layout, recipientSide ? layout.recipientAttribute(k) : layout.agentAttribute(k),
+                            row.attributes[k].value);
         }
     };
     agentFacts(kSlots.agent, agent, false);
     if (recipient != kNone) agentFacts(kSlots.recipient, recipient, true);
     if (action == Action::Tool) {
         const Tool& t = image_.tools[target];
-        setSlot(out, layout, kSlots.toolName, t.name);
-        setSlot(out, layout, kSlots.toolProvider, t.provider);
-        if (t.label != kNone) setSlot(out, layout, kSlots.toolLabel, t.label);
-        setSlot(out, layout, kSlots.toolSink, t.sink);
-        setSlot(out, layout, kSlots.toolPrivileged, t.privileged);
-        setSlot(out, layout, kSlots.toolPinned, t.pinned);
+        policy::setSlot(out, layout, kSlots.toolName, t.name);
+        policy::setSlot(out, layout, kSlots.toolProvider, t.provider);
+        if (t.label != kNone) policy::setSlot(out, layout, kSlots.toolLabel, t.label);
+        policy::setSlot(out, layout, kSlots.toolSink, t.sink);
+        policy::setSlot(out, layout, kSlots.toolPrivileged, t.privileged);
+        policy::setSlot(out, layout, kSlots.toolPinned, t.pinned);
     } else if (target != kNone) {
         const Data& d = image_.data[target];
-        setSlot(out, layout, kSlots.dataName, d.name);
-        if (d.label != kNone) setSlot(out, layout, kSlots.dataLabel, d.label);
-        if (d.region != kNone) setSlot(out, layout, kSlots.dataRegion, d.region);
-        if (d.owner != kNone) setSlot(out, layout, kSlots.dataOwner, d.owner);
-        setSlot(out, layout, kSlots.dataPurpose, kConstSetTag | d.purposes);
-        setSlot(out, layout, kSlots.dataFields, kConstSetTag | d.fields);
+        policy::setSlot(out, layout, kSlots.dataName, d.name);
+        if (d.label != kNone) policy::setSlot(out, layout, kSlots.dataLabel, d.label);
+        if (d.region != kNone) policy::setSlot(out, layout, kSlots.dataRegion, d.region);
+        if (d.owner != kNone) policy::setSlot(out, layout, kSlots.dataOwner, d.owner);
+        policy::setSlot(out, layout, kSlots.dataPurpose, kConstSetTag | d.purposes);
+        policy::setSlot(out, layout, kSlots.dataFields, kConstSetTag | d.fields);
     }
 
-    // Supplied fields: sets default to empty; the rest are absent unless given.
+    // Supplied sets default to empty; the other supplied fields are absent unless given.
     static const std::vector<std::uint32_t> kSuppliedSets = [] {
         std::vector<std::uint32_t> slots;
         for (const schema::Field& f : schema::fields())
             if (f.supplied && f.slot != 0 && isSetType(f.type)) slots.push_back(f.slot);
         return slots;
     }();
-    for (std::uint32_t slot : kSuppliedSets) setSlot(out, layout, slot, 0);
+    for (std::uint32_t slot : kSuppliedSets) policy::setSlot(out, layout, slot, 0);
+    return true;
+}
+
+bool Engine::setCount(Interned& out, std::uint32_t rule, std::int64_t count) const {
+    if (rule >= image_.rules.size()) return false;
+    out.counts.emplace_back(rule, count);
+    return true;
+}
+
+void Engine::finish(Interned& out) const {
+    const Layout layout = image_.layout();
+    // Set literals with request values in them.
+    std::uint64_t items[64];
+    std::vector<std::uint64_t> large;
+    for (std::uint32_t j = 0; j < image_.dynamicSets.size(); ++j) {
+        const auto& elements = image_.dynamicSets[j].elements;
+        std::uint64_t* at = items;
+        if (elements.size() > std::size(items)) {
+            large.resize(elements.size());
+            at = large.data();
+        }
+        std::size_t n = 0;
+        bool complete = true;
+        for (const DynamicSet::Element& e : elements) {
+            if (!e.fromSlot) {
+                at[n++] = e.value;
+                continue;
+            }
+            auto [word, bit] = layout.presence(e.value);
+            if (!((out.context[word] >> bit) & 1u)) {
+                complete = false;
+                break;
+            }
+            at[n++] = out.context[e.value];
+        }
+        if (complete) policy::setSlot(out, layout, layout.dynamicSet(j), internSet(out, {at, n}));
+    }
+    std::sort(out.counts.begin(), out.counts.end());
+}
+
+bool Engine::intern(const Request& request, Interned& out, std::string& error, bool complete) const {
+    const Action action = request.action;
+    std::uint32_t target = kNone, recipient = kNone;
+    const std::uint32_t agent = agentIndex(request.agent);
+    if (agent == kNone) {
+        error = "agent: unknown agent \"" + request.agent + "\"";
+        return false;
+    }
+    if (action == Action::Send) {
+        recipient = agentIndex(request.recipient);
+        if (recipient == kNone) {
+            error = "recipient: unknown agent \"" + request.recipient + "\"";
+            return false;
+        }
+    }
+    if (action == Action::Tool) {
+        target = toolIndex(request.target);
+        if (target == kNone) {
+            error = "target: unknown tool \"" + request.target + "\"";
+            return false;
+        }
+    } else if (action == Action::Read || action == Action::Write) {
+        target = dataIndex(request.target);
+        if (target == kNone) {
+            error = "target: unknown data resource \"" + request.target + "\"";
+            return false;
+        }
+    }
+    if (!begin(action, target, agent, recipient, out, error)) return false;
+
+    std::vector<std::uint64_t> items;
+    // A value of `type` in slot encoding; false when the value is not of that type.
+    auto encode = [&](Type type, const Value& v, std::uint64_t& slot) {
+        if (!sameKind(type, v.kind)) return false;
+        switch (v.kind) {
+            case Value::Kind::Bool:
+            case Value::Kind::Int: slot = static_cast<std::uint64_t>(v.number); break;
+            case Value::Kind::String:
+            case Value::Kind::Hash: slot = internString(out, v.text); break;
+            case Value::Kind::Label: slot = internLabel(out, v.text); break;
+            case Value::Kind::StringSet:
+            case Value::Kind::LabelSet: {
+                items.clear();
+                for (const std::string& item : v.items)
+                    items.push_back(v.kind == Value::Kind::StringSet ? internString(out, item)
+                                                                     : internLabel(out, item));
+                slot = internSet(out, items);
+                break;
+            }
+        }
+        return true;
+    };
+
     for (const auto& [key, value] : request.fields) {
         const std::size_t dot = key.find('.');
         const schema::Field* f = dot == std::string::npos
@@ -404,7 +480,7 @@ bool Engine::intern(const Request& request, Interned& out, std::string& error) c
             error = key + ": value of the wrong type";
             return false;
         }
-        setSlot(out, layout, f->slot, slot);
+        setSlot(out, f->slot, slot);
     }
 
     // Arguments: every one must be a parameter of the tool, of its type.
@@ -425,26 +501,7 @@ bool Engine::intern(const Request& request, Interned& out, std::string& error) c
             error = "args." + name + ": value of the wrong type";
             return false;
         }
-        setSlot(out, layout, schema::argsSlot() + k, slot);
-    }
-
-    // Set literals with request values in them.
-    for (std::uint32_t j = 0; j < image_.dynamicSets.size(); ++j) {
-        std::vector<std::uint64_t> items;
-        bool complete = true;
-        for (const DynamicSet::Element& e : image_.dynamicSets[j].elements) {
-            if (!e.fromSlot) {
-                items.push_back(e.value);
-                continue;
-            }
-            auto [word, bit] = layout.presence(e.value);
-            if (!((out.context[word] >> bit) & 1u)) {
-                complete = false;
-                break;
-            }
-            items.push_back(out.context[e.value]);
-        }
-        if (complete) setSlot(out, layout, layout.dynamicSet(j), setValue(items));
+        setSlot(out, schema::argsSlot() + k, slot);
     }
 
     for (const auto& [id, count] : request.counts) {
@@ -452,11 +509,11 @@ bool Engine::intern(const Request& request, Interned& out, std::string& error) c
         if (r == kNone) continue;  // a counter of a rule this policy does not have: nothing reads it
         out.counts.emplace_back(r, count);
     }
-    std::sort(out.counts.begin(), out.counts.end());
+    if (complete) finish(out);
     return true;
 }
 
-void Engine::decide(const Interned& interned, Scratch& scratch, Decision& d) const {
+bool Engine::evaluate(const Interned& interned, Scratch& scratch, Decision& d) const {
     d.allow = false;
     d.rules.clear();
     d.consentMissing.clear();
@@ -475,13 +532,20 @@ void Engine::decide(const Interned& interned, Scratch& scratch, Decision& d) con
     const vm::Outcome outcome = vm::run(verified_, interned.context, local, image_.bound.cost);
     if (!outcome.ok) {
         d.error = std::string("bytecode: ") + outcome.error;
-        return;
+        return false;
     }
     if (!scratch.fault.empty()) {
         d.error = "helper fault: " + scratch.fault;
-        return;
+        return false;
     }
+    return true;
+}
 
+void Engine::decide(const Interned& interned, Scratch& scratch, Decision& d) const {
+    if (evaluate(interned, scratch, d)) combine(interned, scratch, d);
+}
+
+void Engine::combine(const Interned& interned, Scratch& scratch, Decision& d) const {
     // The combiner: language.md section 10, the same steps as the reference evaluator's decide().
     auto& m = scratch.matches;
     std::sort(m.begin(), m.end());

@@ -348,7 +348,7 @@ bool consistent(const Decision& d, const Image& image) {
            std::all_of(d.approve.begin(), d.approve.end(), isString) && (!d.allow || !d.rules.empty());
 }
 
-std::string reason(const Decision& d, const Image& image) {
+std::string reasonOf(const Decision& d, const Image& image) {
     if (!d.rules.empty()) {
         const Rule& first = image.rules[d.rules.front()];
         std::string out = std::string(d.allow ? "permitted by " : "forbidden by ") + image.text(first.id) + " (" +
@@ -364,7 +364,7 @@ std::string encode(const Decision& d, const Image& image) {
     std::string out = "{\"decision\":";
     out += d.allow ? "\"allow\"" : "\"deny\"";
     out += ",\"reason\":";
-    appendString(out, reason(d, image));
+    appendString(out, reasonOf(d, image));
     out += ",\"rules\":[";
     std::vector<std::uint32_t> principals;
     for (std::size_t i = 0; i < d.rules.size(); ++i) {
@@ -452,10 +452,102 @@ std::string decisionToJson(const Decision& d, const Image& image) {
     return encode(d, image);
 }
 
+std::string decisionReason(const Decision& d, const Image& image) {
+    if (!d.error.empty()) return "not decided: " + d.error;
+    if (!consistent(d, image)) return "not decided: the decision refers to rules the image does not have";
+    return reasonOf(d, image);
+}
+
 std::string errorDecisionJson(const std::string& error) {
     std::string out = "{\"decision\":\"deny\",\"error\":";
     appendString(out, error);
     out += ",\"rules\":[],\"obligations\":{}}";
+    return out;
+}
+
+void appendJsonString(std::string& out, std::string_view s) {
+    appendString(out, s);
+}
+
+std::string requestToJson(const Request& r, std::span<const std::string> redact) {
+    auto hidden = [&](std::string_view name) { return std::find(redact.begin(), redact.end(), name) != redact.end(); };
+    auto value = [](std::string& out, const Value& v) {
+        switch (v.kind) {
+            case Value::Kind::Bool: out += v.number ? "true" : "false"; break;
+            case Value::Kind::Int: out += std::to_string(v.number); break;
+            case Value::Kind::String:
+            case Value::Kind::Label:
+            case Value::Kind::Hash: appendString(out, v.text); break;
+            case Value::Kind::StringSet:
+            case Value::Kind::LabelSet:
+                out += '[';
+                for (std::size_t i = 0; i < v.items.size(); ++i) {
+                    if (i) out += ',';
+                    appendString(out, v.items[i]);
+                }
+                out += ']';
+                break;
+        }
+    };
+    std::string out = "{\"action\":";
+    appendString(out, schema::actionName(r.action));
+    if (!r.target.empty()) {
+        out += ",\"target\":";
+        appendString(out, r.target);
+    }
+    out += ",\"agent\":";
+    appendString(out, r.agent);
+    if (r.action == schema::Action::Send) {
+        out += ",\"recipient\":";
+        appendString(out, r.recipient);
+    }
+    if (r.action == schema::Action::Tool) {
+        out += ",\"args\":{";
+        for (std::size_t i = 0; i < r.args.size(); ++i) {
+            if (i) out += ',';
+            appendString(out, r.args[i].first);
+            out += ':';
+            if (hidden(r.args[i].first))
+                out += "\"[redacted]\"";
+            else
+                value(out, r.args[i].second);
+        }
+        out += '}';
+    }
+    // Fields grouped by root; `fields` is sorted by "root.field", so each root's members are consecutive.
+    std::string_view root;
+    for (const auto& [key, v] : r.fields) {
+        const std::size_t dot = key.find('.');
+        const std::string_view thisRoot = std::string_view(key).substr(0, dot);
+        const std::string_view field =
+            dot == std::string::npos ? std::string_view() : std::string_view(key).substr(dot + 1);
+        if (thisRoot != root) {
+            if (!root.empty()) out += '}';
+            out += ',';
+            appendString(out, thisRoot);
+            out += ":{";
+            root = thisRoot;
+        } else {
+            out += ',';
+        }
+        appendString(out, field);
+        out += ':';
+        if (hidden(field) || hidden(key))
+            out += "\"[redacted]\"";
+        else
+            value(out, v);
+    }
+    if (!root.empty()) out += '}';
+    if (!r.counts.empty()) {
+        out += ",\"state\":{\"counts\":{";
+        for (std::size_t i = 0; i < r.counts.size(); ++i) {
+            if (i) out += ',';
+            appendString(out, r.counts[i].first);
+            out += ':' + std::to_string(r.counts[i].second);
+        }
+        out += "}}";
+    }
+    out += '}';
     return out;
 }
 

@@ -10,6 +10,7 @@
 #include "omega/vm/Verifier.h"
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +28,7 @@ struct Interned {
     std::vector<std::string> localStrings;                       // string id strings.size() + i
     std::vector<std::string> localLabels;                        // label id lattice.size() + i
     std::vector<std::vector<std::uint64_t>> sets;                // request sets by handle; each sorted, unique
+    std::size_t setsUsed = 0;                                    // handles in use: [0, setsUsed); the rest is spare
     std::vector<std::pair<std::uint32_t, std::int64_t>> counts;  // rate-limit counters by rule index, sorted
 };
 
@@ -45,10 +47,30 @@ public:
     const Image& image() const { return image_; }
     const vm::Verified& program() const { return verified_; }
 
-    // Fills `out` from `request`; false with `error` set when the request does not fit the policy.
-    bool intern(const Request& request, Interned& out, std::string& error) const;
+    // Fills `out` from `request`; false with `error` set when the request does not fit the policy. With `complete`
+    // false it stops before finish(), so that the caller can add state first.
+    bool intern(const Request& request, Interned& out, std::string& error, bool complete = true) const;
+
+    // Interning in steps, for callers that hold ids already (the monitor's request builder and its state):
+    // begin() fills the header and every derived field from the declarations (target, agent and recipient are
+    // table indices; kNone where the action has none), then the caller sets supplied fields, arguments and
+    // counters, then finish() builds the set literals that read request values and orders the counters. Nothing
+    // here allocates once `out` has grown to the request's size.
+    bool begin(schema::Action action, std::uint32_t target, std::uint32_t agent, std::uint32_t recipient, Interned& out,
+               std::string& error) const;
+    void setSlot(Interned& out, std::uint32_t slot, std::uint64_t value) const;
+    std::uint64_t internString(Interned& out, std::string_view text) const;  // a table id or a request-local one
+    std::uint64_t internLabel(Interned& out, std::string_view name) const;
+    std::uint64_t internSet(Interned& out, std::span<const std::uint64_t> items) const;  // a set handle
+    bool setCount(Interned& out, std::uint32_t rule, std::int64_t count) const;          // false: no such rule
+    void finish(Interned& out) const;
     // Runs the program on an interned request and combines the result. Never throws; errors deny.
     void decide(const Interned& interned, Scratch& scratch, Decision& out) const;
+    // decide() in two steps, for the monitor: evaluate() runs the program (resetting `out`; false with out.error
+    // set on a fault), leaving in `scratch.matches` the rules whose bodies matched; rate counters are read only by
+    // combine(), so they can be added to `interned` in between, for just the limited rules that matched.
+    bool evaluate(const Interned& interned, Scratch& scratch, Decision& out) const;
+    void combine(const Interned& interned, Scratch& scratch, Decision& out) const;
     // intern + decide.
     Decision decide(const Request& request) const;
 

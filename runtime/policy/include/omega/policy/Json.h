@@ -7,6 +7,7 @@
 #include "omega/policy/Request.h"
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,14 @@ bool decodeRequest(std::string_view json, const Image& image, Request& out, std:
 // One line of JSON: {"decision":"allow","reason":...,"rules":[...],"principals":[...],"obligations":{...}}, or
 // errorDecisionJson(d.error) when the decision carries an error.
 std::string decisionToJson(const Decision& d, const Image& image);
+// A request as one line of JSON in the form decodeRequest() reads (docs/requests.md), with the values of arguments
+// and fields named in `redact` (by name, or "root.field") replaced by "[redacted]"; `counts` go to "state". For logs.
+std::string requestToJson(const Request& request, std::span<const std::string> redact = {});
+// A JSON string literal for `text` (quotes and escapes as the decision output writes them).
+void appendJsonString(std::string& out, std::string_view text);
+
+// The one-line `reason` of decisionToJson().
+std::string decisionReason(const Decision& d, const Image& image);
 // A deny for a request that could not be decided: {"decision":"deny","error":...,"rules":[],"obligations":{}}.
 std::string errorDecisionJson(const std::string& error);
 
