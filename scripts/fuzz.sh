@@ -66,3 +66,11 @@ if echo "$targets" | grep -q vm_fuzzer; then
     corpus="$build/corpus/vm"; mkdir -p "$corpus"; cp "$root"/tests/fuzz/seeds/vm/* "$corpus/"
     run vm_fuzzer "$corpus" -max_len=4096
 fi
+if echo "$targets" | grep -q log_reader_fuzzer; then
+    corpus="$build/corpus/log"; mkdir -p "$corpus"; cp "$root"/tests/fuzz/seeds/log/* "$corpus/"
+    run log_reader_fuzzer "$corpus" -max_len=16384
+fi
+if echo "$targets" | grep -q omegad_wire_fuzzer; then
+    corpus="$build/corpus/wire"; mkdir -p "$corpus"; cp "$root"/tests/fuzz/seeds/wire/* "$corpus/"
+    run omegad_wire_fuzzer "$corpus" -max_len=8192
+fi
