@@ -26,5 +26,5 @@ export OMEGA_ANALYSIS_PROGRAMS=${OMEGA_ANALYSIS_PROGRAMS:-400}
 run_suite "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DOMEGA_SANITIZE=ON -DOMEGA_BENCHMARKS=OFF
 
 echo "== test: fuzzing (bounded)"
-"$root/scripts/fuzz.sh" "${OMEGA_FUZZ_SECONDS:-30}"
+"$root/scripts/fuzz.sh" "${OMEGA_FUZZ_SECONDS:-20}"
 echo "== test: all passed"

@@ -112,8 +112,9 @@ TEST(MonitorCApi, DecidesFromJsonAndThroughTheBuilder) {
     EXPECT_EQ(decidePost("c3", 10), OMEGA_ALLOW);
 
     // Null arguments never crash.
-    EXPECT_EQ(omega_decide_json(nullptr, "{}", 2, &none), OMEGA_DENY);
-    EXPECT_EQ(omega_decide_json(m, nullptr, 5, &none), OMEGA_DENY);
+    Decision n1, n2;
+    EXPECT_EQ(omega_decide_json(nullptr, "{}", 2, &n1), OMEGA_DENY);
+    EXPECT_EQ(omega_decide_json(m, nullptr, 5, &n2), OMEGA_DENY);
     EXPECT_EQ(omega_decide_json(m, "{}", 2, nullptr), OMEGA_DENY);
     EXPECT_EQ(omega_monitor_load(m, nullptr, 5, nullptr), -1);
     EXPECT_EQ(omega_approval_grant(m, 1, nullptr, nullptr), -1);
