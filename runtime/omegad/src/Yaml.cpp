@@ -64,24 +64,6 @@ std::string quote(std::string_view text) {
     return out + "`";
 }
 
-void appendUtf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
 class Parser {
 public:
     explicit Parser(std::vector<Line> lines) : lines_(std::move(lines)) {}
@@ -222,7 +204,7 @@ private:
                     }
                     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
                         throw Failure{mark(li, i - digits - 2), "the escape is not a Unicode scalar value"};
-                    appendUtf8(n.text, cp);
+                    policy::json::appendUtf8(n.text, cp);
                     break;
                 }
                 default: throw Failure{mark(li, i - 2), "unknown escape " + quote(std::string("\\") + e)};

@@ -8,6 +8,24 @@
 
 namespace omega::policy::json {
 
+void appendUtf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
 std::size_t utf8Length(std::string_view text, std::size_t at) {
     auto byte = [&](std::size_t i) -> unsigned {
         return at + i < text.size() ? static_cast<unsigned char>(text[at + i]) : 0u;
@@ -139,23 +157,7 @@ private:
         return v;
     }
 
-    void appendUtf8(std::uint32_t cp) {
-        if (cp < 0x80) {
-            pool_ += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            pool_ += static_cast<char>(0xC0 | (cp >> 6));
-            pool_ += static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            pool_ += static_cast<char>(0xE0 | (cp >> 12));
-            pool_ += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            pool_ += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-            pool_ += static_cast<char>(0xF0 | (cp >> 18));
-            pool_ += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            pool_ += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            pool_ += static_cast<char>(0x80 | (cp & 0x3F));
-        }
-    }
+    void appendUtf8(std::uint32_t cp) { json::appendUtf8(pool_, cp); }
 
     // A string at pos_ (which holds `"`), unescaped onto the pool.
     bool string(std::uint32_t& offset, std::uint32_t& length) {

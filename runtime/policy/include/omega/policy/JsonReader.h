@@ -22,6 +22,8 @@ struct ReaderLimits {
 // The length of the well-formed UTF-8 sequence that starts at `text[at]` (RFC 3629: no overlong forms, no
 // surrogates, nothing above U+10FFFF; 1 for ASCII), or 0 when there is none.
 std::size_t utf8Length(std::string_view text, std::size_t at);
+// Appends code point `cp` (at most U+10FFFF, not a surrogate: the caller checks) to `out` as UTF-8.
+void appendUtf8(std::string& out, std::uint32_t cp);
 
 enum class Kind : std::uint8_t { Null, Bool, Number, String, Array, Object };
 
