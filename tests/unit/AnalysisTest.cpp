@@ -11,6 +11,8 @@
 #include "omega/policy/Engine.h"
 #include "omega/policy/Json.h"
 
+#include "AnalysisProgram.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -22,56 +24,14 @@ using namespace omega;
 
 namespace {
 
-struct Program {
-    source::SourceManager sm;
-    source::DiagnosticEngine diags;
-    std::vector<ast::Module> modules;
-    sema::Model model;
-    std::unique_ptr<eval::Evaluator> ev;
-    std::unique_ptr<policy::Engine> engine;
-    std::string error;
-
-    void finish() {
-        if (diags.hasErrors()) {
-            error = "does not check";
-            return;
-        }
-        ev = std::make_unique<eval::Evaluator>(modules, model);
-        policy::Image image;
-        if (!codegen::generate(modules, model, sm, {"test"}, image, error)) return;
-        auto e = policy::Engine::make(std::move(image));
-        if (!e) {
-            error = e.error();
-            return;
-        }
-        engine = std::make_unique<policy::Engine>(std::move(e).value());
-    }
-};
+using fixture::Program;
 
 std::unique_ptr<Program> load(const std::vector<std::string>& files) {
-    auto p = std::make_unique<Program>();
-    parse::LoadOptions options;
-    options.includeDirs.push_back(std::string(OMEGA_SOURCE_DIR) + "/stdlib-policies");
-    auto loaded = parse::loadProgram(files, options, p->sm, p->diags);
-    p->modules = std::move(loaded.program.modules);
-    if (!p->diags.hasErrors()) p->model = sema::check(p->modules, loaded.program.isRoot, p->diags);
-    p->finish();
-    return p;
+    return fixture::loadProgram(files);
 }
 
 std::unique_ptr<Program> fromText(const std::string& text) {
-    auto p = std::make_unique<Program>();
-    auto checked = gen::check({text});
-    if (!checked->ok()) {
-        p->error = checked->report();
-        return p;
-    }
-    // Move the checked program over (the checker keeps its own SourceManager).
-    p->modules = std::move(checked->modules);
-    p->model = std::move(checked->model);
-    p->sm = std::move(checked->sm);
-    p->finish();
-    return p;
+    return fixture::programFromTexts({text});
 }
 
 std::uint32_t ruleIndex(const Program& p, const eval::RuleInfo* r) {
