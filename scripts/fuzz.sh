@@ -74,3 +74,7 @@ if echo "$targets" | grep -q omegad_wire_fuzzer; then
     corpus="$build/corpus/wire"; mkdir -p "$corpus"; cp "$root"/tests/fuzz/seeds/wire/* "$corpus/"
     run omegad_wire_fuzzer "$corpus" -max_len=8192
 fi
+if echo "$targets" | grep -q attest_report_fuzzer; then
+    corpus="$build/corpus/attest"; mkdir -p "$corpus"; cp "$root"/tests/fuzz/seeds/attest/* "$corpus/"
+    run attest_report_fuzzer "$corpus" -max_len=8192
+fi

@@ -218,9 +218,10 @@ TEST(OmegadConfig, EveryProblemIsReportedWithItsPlace) {
               "c.yaml:1:1: the configuration needs `socket`\n"
               "c.yaml:1:1: the configuration needs `log`\n"
               "c.yaml:1:1: the configuration needs `peers`");
-    EXPECT_EQ(configError(minimal("colour: blue\n")),
-              "c.yaml:11:1: unknown key `colour` in the configuration (known: `bundle`, `limits`, `log`, `peers`, "
-              "`socket`, `trusted_keys`)");
+    EXPECT_EQ(
+        configError(minimal("colour: blue\n")),
+        "c.yaml:11:1: unknown key `colour` in the configuration (known: `attestation`, `bundle`, `limits`, `log`, "
+        "`peers`, `socket`, `trusted_keys`)");
     EXPECT_EQ(configError(minimal("limits:\n  max_frame: 10\n")),
               "c.yaml:12:14: `max_frame` must be from 1024 to 67108864");
     EXPECT_EQ(configError(minimal("limits:\n  max_connections: \"8\"\n")),
@@ -244,6 +245,32 @@ TEST(OmegadConfig, EveryProblemIsReportedWithItsPlace) {
               "c.yaml:4:3: `socket.path` is longer than 107 bytes (the limit of a Unix socket address)");
 }
 
+TEST(OmegadConfig, Attestation) {
+    auto c =
+        parseConfig(minimal("attestation:\n  provider: software\n  authority: auth\n  vmpl: 2\n"), "c.yaml", "/base");
+    ASSERT_TRUE(c) << c.error();
+    ASSERT_TRUE(c->attestation);
+    EXPECT_EQ(c->attestation->provider, "software");
+    EXPECT_EQ(c->attestation->authority, "/base/auth");
+    EXPECT_EQ(c->attestation->vmpl, 2u);
+    auto hw = parseConfig(minimal("attestation:\n  provider: configfs-tsm\n"), "c.yaml", "/base");
+    ASSERT_TRUE(hw) << hw.error();
+    EXPECT_EQ(hw->attestation->provider, "configfs-tsm");
+    auto none = parseConfig(minimal(), "c.yaml", "/base");
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(none->attestation);
+
+    EXPECT_EQ(configError(minimal("attestation:\n  provider: tpm\n")),
+              "c.yaml:12:13: unknown provider `tpm` (known: `auto`, `configfs-tsm`, `sev-guest`, `software`)");
+    EXPECT_EQ(configError(minimal("attestation:\n  provider: software\n")),
+              "c.yaml:12:13: the software provider needs `authority`: the directory of its certificate chain");
+    EXPECT_EQ(configError(minimal("attestation:\n  provider: auto\n  authority: a\n")),
+              "c.yaml:12:13: `authority` is for the software provider only");
+    EXPECT_EQ(configError(minimal("attestation:\n  provider: auto\n  vmpl: 4\n")),
+              "c.yaml:13:9: `vmpl` must be from 0 to 3");
+    EXPECT_EQ(configError(minimal("attestation:\n  vmpl: 1\n")), "c.yaml:12:3: `attestation` needs `provider`");
+}
+
 TEST(OmegadConfig, PeersAreCheckedEntryByEntry) {
     auto peers = [](const std::string& block) {
         std::string text = minimal();
@@ -253,7 +280,7 @@ TEST(OmegadConfig, PeersAreCheckedEntryByEntry) {
     EXPECT_EQ(peers("  - allow: [decide]\n"), "c.yaml:9:5: a peer needs `uid`, `gid` or both");
     EXPECT_EQ(peers("  - uid: 1\n"), "c.yaml:9:5: a peer needs `allow`");
     EXPECT_EQ(peers("  - uid: 1\n    allow: [decide, fly]\n"),
-              "c.yaml:10:21: unknown operation `fly` (known: `decide`, `approve`, `reload`, `status`)");
+              "c.yaml:10:21: unknown operation `fly` (known: `decide`, `approve`, `reload`, `status`, `attest`)");
     EXPECT_EQ(peers("  - uid: 1\n    allow: []\n"), "c.yaml:10:12: `allow` is empty");
     EXPECT_EQ(peers("  - uid: -1\n    allow: [decide]\n"), "c.yaml:9:10: `uid` must be from 0 to 4294967294");
     EXPECT_EQ(peers("  - uid: 1\n    allow: [decide]\n    agents: []\n"),

@@ -112,6 +112,21 @@ TEST(OmegadWire, RequestsAreReadStrictly) {
     auto reload = parseRequest(0x05, reloadBody("/etc/omega/next.omb"));
     ASSERT_TRUE(reload);
     EXPECT_EQ(reload->path, "/etc/omega/next.omb");
+
+    omega::attest::Nonce nonce{};
+    nonce.fill(0xab);
+    auto attest = parseRequest(0x08, attestBody(nonce));
+    ASSERT_TRUE(attest) << attest.error();
+    EXPECT_EQ(attest->type, Type::Attest);
+    EXPECT_EQ(attest->nonce, nonce);
+    EXPECT_FALSE(attest->gpuEvidence);
+    omega::attest::Sha384 gpu{};
+    gpu.fill(0x01);
+    auto withGpu = parseRequest(0x08, attestBody(nonce, gpu));
+    ASSERT_TRUE(withGpu) << withGpu.error();
+    EXPECT_EQ(withGpu->gpuEvidence, gpu);
+    EXPECT_STREQ(typeName(0x08), "attest");
+    EXPECT_STREQ(typeName(0x88), "attest reply");
 }
 
 TEST(OmegadWire, BadRequestsSayWhatIsWrong) {
@@ -144,6 +159,14 @@ TEST(OmegadWire, BadRequestsSayWhatIsWrong) {
     EXPECT_EQ(errorOf(0x05, R"({"path":"next.omb"})"), "reload: `path` must be absolute");
     EXPECT_EQ(errorOf(0x06, R"({"verbose":true})"), R"(status: unknown member "verbose")");
     EXPECT_EQ(errorOf(0x07, "pong"), "ping: the body is not JSON: byte 0: expected a value, found `p`");
+    EXPECT_EQ(errorOf(0x08, ""), "attest: the body is empty; expected a JSON object");
+    EXPECT_EQ(errorOf(0x08, "{}"), "attest: missing member `nonce`");
+    EXPECT_EQ(errorOf(0x08, R"({"nonce":7})"), "attest: `nonce` must be a string of 64 hex digits");
+    EXPECT_EQ(errorOf(0x08, R"({"nonce":"abcd"})"), "attest: nonce: 4 hex digits, expected 64 (32 bytes)");
+    const std::string nonce(64, '0');
+    EXPECT_EQ(errorOf(0x08, R"({"nonce":")" + nonce + R"(","gpu_evidence":"00"})"),
+              "attest: `gpu_evidence` must be 96 hex digits (SHA-384 of the GPU's evidence)");
+    EXPECT_EQ(errorOf(0x08, R"({"nonce":")" + nonce + R"(","extra":1})"), R"(attest: unknown member "extra")");
     // Bodies of control requests are small: a large one is refused before it is parsed deeply.
     EXPECT_NE(errorOf(0x02, std::string(9000, ' ')).find("grant: the body is not JSON"), std::string::npos);
 }

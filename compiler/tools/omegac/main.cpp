@@ -18,6 +18,7 @@
 #include "omega/sema/Sema.h"
 #include "omega/source/Diagnostic.h"
 
+#include "Attest.h"
 #include "Sarif.h"
 
 #include <CLI/CLI.hpp>
@@ -1187,6 +1188,9 @@ int main(int argc, char** argv) {
         "Control characters in logged text are printed as \\xNN. A torn tail is reported on standard error.\n"
         "Exit status: 0 printed, 1 a malformed record stopped the listing, 2 usage or I/O problems.");
 
+    omegac::AttestCommands attestCommands;
+    attestCommands.add(app);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -1219,6 +1223,7 @@ int main(int argc, char** argv) {
         if (*testCmd) return runTest(files, common, verbose, bundlePath);
         if (*auditVerify) return runAuditVerify(logPath, logKey, expectHead, verifyOptions, auditFormat);
         if (*auditShow) return runAuditShow(logPath, showFrom, showTo, auditFormat);
+        if (auto status = attestCommands.run()) return *status;
     } catch (const std::exception& e) {
         std::cerr << "omegac: internal error: " << e.what() << '\n';
         return kUsage;

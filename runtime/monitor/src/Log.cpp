@@ -18,4 +18,11 @@ LogSink logTo(log::Writer& writer) {
     };
 }
 
+LogHeadSource headOf(log::Writer& writer) {
+    return [&writer] {
+        const log::Head h = writer.head();
+        return LogHead{h.seq, h.hash};
+    };
+}
+
 }  // namespace omega::monitor

@@ -1,11 +1,14 @@
 // What the monitor derives from a loaded bundle (Snapshot.h).
 #include "Snapshot.h"
 
+#include "omega/attest/Merkle.h"
+
 namespace omega::monitor {
 
 Snapshot::Snapshot(policy::Engine e, const bundle::Measurement& m, std::uint64_t g)
     : engine(std::move(e)), measurement(m), generation(g) {
     const policy::Image& image = engine.image();
+    modulesRoot = attest::modulesRoot(attest::moduleLeaves(image));
     limited.resize(image.rules.size());
     for (std::uint32_t r = 0; r < image.rules.size(); ++r) {
         const policy::Rule& rule = image.rules[r];

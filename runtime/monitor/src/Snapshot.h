@@ -2,6 +2,7 @@
 // of each action with the identity their counters are kept under, and the slots of the state fields.
 #pragma once
 
+#include "omega/attest/Binding.h"
 #include "omega/bundle/Bundle.h"
 #include "omega/policy/Engine.h"
 #include "omega/schema/Schema.h"
@@ -30,6 +31,7 @@ public:
 
     policy::Engine engine;
     bundle::Measurement measurement;
+    attest::Sha256 modulesRoot{};  // of the image's module tree (omega/attest/Merkle.h), for attestation
     std::uint64_t generation = 0;
     std::vector<Limited> limited;                     // by rule index; meaningful where the rule is limited
     std::vector<const schema::Field*> suppliedField;  // by slot: the supplied field kept there, or null

@@ -161,9 +161,11 @@ void readPeer(Reader& r, const Node& n, std::vector<Peer>& peers) {
                                p.operations |= kReload;
                            else if (t == "status")
                                p.operations |= kStatus;
+                           else if (t == "attest")
+                               p.operations |= kAttest;
                            else
                                r.error(op->mark, "unknown operation `" + t +
-                                                     "` (known: `decide`, `approve`, `reload`, `status`)");
+                                                     "` (known: `decide`, `approve`, `reload`, `status`, `attest`)");
                        }
                    }},
                   {"agents",
@@ -252,6 +254,29 @@ Result<Config> parseConfig(std::string_view text, const std::string& name, const
                             {"checkpoint_ms",
                              [&](const Node& p) { r.integer(p, "checkpoint_ms", l.checkpointMs, 0, kU32); }}},
                            {"path", "key"});
+             }},
+            {"attestation",
+             [&](const Node& v) {
+                 AttestConfig& a = c.attestation.emplace();
+                 const Node* providerNode = nullptr;
+                 r.members(v, "`attestation`",
+                           {{"provider",
+                             [&](const Node& p) {
+                                 providerNode = &p;
+                                 a.provider = r.string(p, "provider").value_or("");
+                                 if (a.provider != "software" && a.provider != "configfs-tsm" &&
+                                     a.provider != "sev-guest" && a.provider != "auto" && !a.provider.empty())
+                                     r.error(p.mark, "unknown provider `" + a.provider +
+                                                         "` (known: `auto`, `configfs-tsm`, `sev-guest`, `software`)");
+                             }},
+                            {"authority", [&](const Node& p) { a.authority = r.path(p, "authority").value_or(""); }},
+                            {"vmpl", [&](const Node& p) { r.integer(p, "vmpl", a.vmpl, 0, 3); }}},
+                           {"provider"});
+                 if (providerNode && a.provider == "software" && a.authority.empty())
+                     r.error(providerNode->mark,
+                             "the software provider needs `authority`: the directory of its certificate chain");
+                 if (providerNode && a.provider != "software" && !a.authority.empty())
+                     r.error(providerNode->mark, "`authority` is for the software provider only");
              }},
             {"limits",
              [&](const Node& v) {

@@ -2,6 +2,7 @@
 // connection cap), one thread per connection (frames, timeouts, bounded buffers), the request handlers and shutdown.
 #include "omega/omegad/Server.h"
 
+#include "omega/attest/Provider.h"
 #include "omega/log/Log.h"
 #include "omega/monitor/Log.h"
 #include "omega/policy/Json.h"
@@ -19,7 +20,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 
 #ifndef OMEGAD_VERSION
 #define OMEGAD_VERSION "unknown"
@@ -149,6 +152,42 @@ struct Server::Connection {
     std::atomic<bool> done{false};
 };
 
+namespace {
+
+// The configured report provider. A software authority directory that does not exist yet is created with a fresh
+// chain, so that a test machine needs no set-up; one that exists must load.
+Result<std::unique_ptr<attest::Provider>> makeProvider(const AttestConfig& a,
+                                                       const std::function<void(const std::string&)>& say) {
+    if (a.provider == "software") {
+        std::error_code ec;
+        if (!std::filesystem::exists(a.authority, ec)) {
+            auto fresh = attest::SoftwareAuthority::generate();
+            if (!fresh) return Error{"software authority: " + fresh.error()};
+            auto saved = fresh->save(a.authority);
+            if (!saved) return Error{"software authority `" + a.authority + "`: " + saved.error()};
+            say("omegad: created a software attestation authority in " + a.authority +
+                " (NOT hardware evidence: its reports prove nothing about the platform)");
+        }
+        auto authority = attest::SoftwareAuthority::load(a.authority);
+        if (!authority) return Error{"software authority `" + a.authority + "`: " + authority.error()};
+        say("omegad: attestation by the software provider: reports are NOT hardware evidence");
+        return attest::software(std::move(*authority), a.vmpl);
+    }
+    if (a.provider == "configfs-tsm") {
+        attest::ConfigfsOptions o;
+        o.privlevel = a.vmpl;
+        return attest::configfsTsm(o);
+    }
+    if (a.provider == "sev-guest") {
+        attest::SevGuestOptions o;
+        o.vmpl = a.vmpl;
+        return attest::sevGuest(o);
+    }
+    return attest::detectHardware();
+}
+
+}  // namespace
+
 Server::Server(Config config, Diagnostics diagnostics)
     : config_(std::move(config)), diagnostics_(std::move(diagnostics)) {}
 
@@ -190,6 +229,12 @@ Result<std::unique_ptr<Server>> Server::start(Config config, Diagnostics diagnos
         if (!writer) return Error{"decision log `" + c.log->path + "`: " + writer.error()};
         s->writer_ = std::move(*writer);
         options.log = monitor::logTo(*s->writer_);
+        options.logHead = monitor::headOf(*s->writer_);
+    }
+    if (c.attestation) {
+        auto provider = makeProvider(*c.attestation, [&](const std::string& line) { s->say(line); });
+        if (!provider) return Error{"attestation: " + provider.error()};
+        s->provider_ = std::move(*provider);
     }
     s->monitor_ = std::make_unique<monitor::Monitor>(std::move(options));
     auto bytes = readBundle(c.bundle, c.limits.maxBundleBytes);
@@ -495,6 +540,13 @@ std::string Server::handle(std::uint8_t type, std::string_view body, const Peer&
             if (!(peer.operations & kStatus)) return denied("read the status");
             return frame(replyType(Type::Status), statusJson(cred));
         case Type::Ping: return frame(replyType(Type::Ping), "{\"pong\":true,\"version\":\"" OMEGAD_VERSION "\"}");
+        case Type::Attest: {
+            if (!(peer.operations & kAttest)) return denied("attest");
+            if (!provider_) return errorFrame("attestation is not configured (the configuration has no `attestation`)");
+            auto a = monitor_->attest(r.nonce, *provider_, r.gpuEvidence);
+            if (!a) return errorFrame(a.error());
+            return frame(replyType(Type::Attest), a->json());
+        }
     }
     return errorFrame("unknown request");
 }

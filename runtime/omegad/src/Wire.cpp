@@ -18,6 +18,7 @@ const char* typeName(std::uint8_t type) {
         case 0x05: return "reload";
         case 0x06: return "status";
         case 0x07: return "ping";
+        case 0x08: return "attest";
         case 0x81: return "decide reply";
         case 0x82: return "grant reply";
         case 0x83: return "refuse reply";
@@ -25,6 +26,7 @@ const char* typeName(std::uint8_t type) {
         case 0x85: return "reload reply";
         case 0x86: return "status reply";
         case 0x87: return "ping reply";
+        case 0x88: return "attest reply";
         case kError: return "error";
     }
     return "unknown";
@@ -197,6 +199,24 @@ Result<Request> parseRequest(std::uint8_t type, std::string_view body) {
             }
             return r;
         }
+        case static_cast<std::uint8_t>(Type::Attest): {
+            r.type = Type::Attest;
+            auto read = readObject("attest", body, doc, {"nonce", "gpu_evidence"}, false);
+            if (!read) return Error{read.error()};
+            auto nonce = doc.root().find("nonce");
+            if (!nonce) return Error{"attest: missing member `nonce`"};
+            if (!nonce->isString()) return Error{"attest: `nonce` must be a string of 64 hex digits"};
+            auto n = attest::parseNonce(nonce->string());
+            if (!n) return Error{"attest: " + n.error()};
+            r.nonce = *n;
+            if (auto gpu = doc.root().find("gpu_evidence")) {
+                auto digest = gpu->isString() ? attest::fromHex<48>(gpu->string()) : std::nullopt;
+                if (!digest)
+                    return Error{"attest: `gpu_evidence` must be 96 hex digits (SHA-384 of the GPU's evidence)"};
+                r.gpuEvidence = *digest;
+            }
+            return r;
+        }
         case static_cast<std::uint8_t>(Type::Status):
         case static_cast<std::uint8_t>(Type::Ping): {
             r.type = static_cast<Type>(type);
@@ -214,6 +234,12 @@ std::string approvalBody(std::uint64_t id, std::string_view role) {
     policy::appendJsonString(out, role);
     out += '}';
     return out;
+}
+
+std::string attestBody(const attest::Nonce& nonce, const std::optional<attest::Sha384>& gpuEvidence) {
+    std::string out = "{\"nonce\":\"" + attest::toHex(nonce) + "\"";
+    if (gpuEvidence) out += ",\"gpu_evidence\":\"" + attest::toHex(*gpuEvidence) + "\"";
+    return out + "}";
 }
 
 std::string waitBody(std::uint64_t id, std::uint32_t timeoutMs) {

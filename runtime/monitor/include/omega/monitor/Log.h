@@ -11,5 +11,7 @@ namespace omega::monitor {
 
 // A sink that appends to `writer` (which must outlive every monitor using the sink).
 LogSink logTo(log::Writer& writer);
+// Its head, for Options::logHead.
+LogHeadSource headOf(log::Writer& writer);
 
 }  // namespace omega::monitor

@@ -3,6 +3,7 @@
 // failure is a deny with a reason. The C ABI (omega/monitor.h) is a thin layer over this class.
 #pragma once
 
+#include "omega/attest/Binding.h"
 #include "omega/bundle/Bundle.h"
 #include "omega/bundle/Keys.h"
 #include "omega/policy/Engine.h"
@@ -20,6 +21,11 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace omega::attest {
+class Provider;
+struct Evidence;
+}  // namespace omega::attest
 
 namespace omega::monitor {
 
@@ -50,12 +56,19 @@ struct LogEntry {
 // Appends an entry and returns its sequence number once it is as durable as the log promises. Called from many
 // threads at once. An error makes the decision a deny: nothing is allowed that the log did not take.
 using LogSink = std::function<Result<std::uint64_t>(const LogEntry&)>;
+// The log's head (its last record's seq and chain hash; seq 0: empty), which attestation binds (headOf() in Log.h).
+struct LogHead {
+    std::uint64_t seq = 0;
+    std::array<std::uint8_t, 32> hash{};
+};
+using LogHeadSource = std::function<LogHead()>;
 
 struct Options {
     std::vector<bundle::PublicKey> trusted;  // a bundle must carry a valid signature by one of these
     bool allowUnsigned = false;              // only when `trusted` is empty: accept unsigned bundles (tests, tools)
     Limits limits;
-    LogSink log;  // when set, every decision, approval answer and reload is logged before the call returns
+    LogSink log;            // when set, every decision, approval answer and reload is logged before the call returns
+    LogHeadSource logHead;  // the head attest() binds; unset: seq 0 and zeros (no log)
     // Clocks, replaceable for tests: monotonic nanoseconds for windows and expiry, wall-clock for log records.
     std::function<std::int64_t()> monotonicNs;
     std::function<std::int64_t()> wallNs;
@@ -143,6 +156,19 @@ private:
     std::string keyBuffer_;  // counter keys, built per request in reused capacity
 };
 
+// What attest() returns: the platform's evidence and everything its REPORT_DATA binds (docs/attestation.md).
+struct Attestation {
+    std::vector<std::uint8_t> report;
+    std::string certificates;  // PEM, from the provider ("" when it gave none)
+    std::string provider;
+    bool hardware = false;
+    attest::Binding binding;  // measurement, modules root, log head, nonce, GPU evidence digest
+    attest::ReportData reportData{};
+    std::uint64_t generation = 0;  // of the bundle it attests
+    // One line of JSON: the reply of omegad's attest call and the input of `omegac attest verify --evidence`.
+    std::string json() const;
+};
+
 // State of an approval (Decision::pendingId).
 enum class Approval : std::uint8_t { Unknown = 0, Pending = 1, Approved = 2, Refused = 3, Expired = 4 };
 const char* approvalName(Approval a);
@@ -179,6 +205,12 @@ public:
     Result<Approval> refuse(std::uint64_t id, std::string_view role);
     Approval approval(std::uint64_t id);
     Approval wait(std::uint64_t id, std::chrono::milliseconds timeout);
+
+    // Attestation: binds the loaded bundle's measurement and module root, the log head and `nonce` (and the GPU
+    // evidence digest when given) into REPORT_DATA and asks `provider` for a report. The attestation is logged as
+    // an event after the head was taken. Fails when no bundle is loaded or the provider fails.
+    Result<Attestation> attest(const attest::Nonce& nonce, attest::Provider& provider,
+                               const std::optional<attest::Sha384>& gpuEvidence = std::nullopt);
 
     // What the state holds now, for status calls and tests.
     struct Stats {

@@ -19,6 +19,7 @@ enum Operation : std::uint8_t {
     kApprove = 2,  // grant and refuse
     kReload = 4,
     kStatus = 8,
+    kAttest = 16,
 };
 
 // One entry of the allow list. A connection's credentials (SO_PEERCRED) match the first entry whose uid and gid
@@ -42,6 +43,13 @@ struct LogConfig {
     std::uint32_t checkpointMs = 1000;
 };
 
+// Where attestation reports come from (docs/attestation.md).
+struct AttestConfig {
+    std::string provider;   // "software", "configfs-tsm", "sev-guest", or "auto" (configfs-tsm, else sev-guest)
+    std::string authority;  // software: the directory of its ARK/ASK/VCEK (created with a fresh chain when absent)
+    std::uint32_t vmpl = 0;
+};
+
 // Bounds of the server itself (the monitor's are monitor::Limits).
 struct ServeLimits {
     std::uint32_t maxConnections = 64;          // connections served at once; more are answered with an error
@@ -58,6 +66,7 @@ struct Config {
     std::string socketPath;
     std::uint32_t socketMode = 0660;
     std::optional<LogConfig> log;  // required in a file; absent only for servers built in process (benchmarks)
+    std::optional<AttestConfig> attestation;  // absent: attest calls are answered with an error
     monitor::Limits limits;
     ServeLimits serve;
     std::vector<Peer> peers;

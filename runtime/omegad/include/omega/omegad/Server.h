@@ -20,6 +20,9 @@
 namespace omega::log {
 class Writer;
 }
+namespace omega::attest {
+class Provider;
+}
 
 namespace omega::omegad {
 
@@ -74,6 +77,7 @@ private:
     // INVARIANT: the writer outlives the monitor, whose log sink points at it (members are destroyed in reverse).
     std::unique_ptr<log::Writer> writer_;
     std::unique_ptr<monitor::Monitor> monitor_;
+    std::unique_ptr<attest::Provider> provider_;  // null: attestation is not configured
     int listenFd_ = -1;
     int stopFd_ = -1;  // an eventfd: readable once stop() began, which every poll() of the server watches
     std::uint64_t socketDev_ = 0, socketIno_ = 0;  // the socket file this server made (removed only if still it)

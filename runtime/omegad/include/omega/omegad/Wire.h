@@ -2,10 +2,12 @@
 // requests they carry. Pure functions over bytes, so tests and the fuzzer drive them without a socket.
 #pragma once
 
+#include "omega/attest/Binding.h"
 #include "omega/bundle/Result.h"
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +31,7 @@ enum class Type : std::uint8_t {
     Reload = 0x05,  // body: empty, {} or {"path":"..."}; reply: {"bundle":...,"generation":N}
     Status = 0x06,  // body: empty or {}; reply: stats, bundle, generation, log head
     Ping = 0x07,    // body: empty or {}; reply: {"pong":true,"version":...}
+    Attest = 0x08,  // body: {"nonce":"<64 hex>"[,"gpu_evidence":"<96 hex>"]}; reply: evidence (docs/attestation.md)
 };
 inline constexpr std::uint8_t kReplyBit = 0x80;
 inline constexpr std::uint8_t kError = 0xFF;  // body: {"error":"..."}
@@ -68,11 +71,13 @@ FrameView decodeFrame(std::string_view bytes, std::uint32_t maxPayload = kDefaul
 // logs what it cannot read).
 struct Request {
     Type type = Type::Ping;
-    std::string_view body;        // Decide: the request JSON (a view into the frame)
-    std::uint64_t id = 0;         // Grant, Refuse, Wait: the approval
-    std::string role;             // Grant, Refuse
-    std::uint32_t timeoutMs = 0;  // Wait
-    std::string path;             // Reload: "" for the configured bundle
+    std::string_view body;                      // Decide: the request JSON (a view into the frame)
+    std::uint64_t id = 0;                       // Grant, Refuse, Wait: the approval
+    std::string role;                           // Grant, Refuse
+    std::uint32_t timeoutMs = 0;                // Wait
+    std::string path;                           // Reload: "" for the configured bundle
+    attest::Nonce nonce{};                      // Attest
+    std::optional<attest::Sha384> gpuEvidence;  // Attest: SHA-384 of the GPU's evidence, when given
 };
 
 // Checks a frame's type and body. Errors name the request and the member: "grant: `id` must be 16 hex digits".
@@ -82,6 +87,7 @@ Result<Request> parseRequest(std::uint8_t type, std::string_view body);
 std::string approvalBody(std::uint64_t id, std::string_view role);
 std::string waitBody(std::uint64_t id, std::uint32_t timeoutMs);
 std::string reloadBody(std::string_view path);
+std::string attestBody(const attest::Nonce& nonce, const std::optional<attest::Sha384>& gpuEvidence = std::nullopt);
 
 // 16 lowercase hex digits, the form of Decision::json()'s "pending".
 std::string hex16(std::uint64_t id);
