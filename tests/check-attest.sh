@@ -7,24 +7,7 @@
 # Usage: check-attest.sh OMEGAD OMEGAC PYTHON SOURCE_DIR
 set -u
 omegad=$1 omegac=$2 python=$3 root=$4
-work=$(mktemp -d /tmp/omega-attest-e2e.XXXXXX)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*"
-    [ -f "$work/omegad.err" ] && sed "s/^/  | /" "$work/omegad.err"
-    exit 1
-}
-cd "$work" || exit 1
-
-openssl genpkey -algorithm ed25519 -out publisher.pem 2>/dev/null || fail "openssl genpkey"
-openssl pkey -in publisher.pem -pubout -out publisher.pub.pem || fail "openssl pkey"
-openssl genpkey -algorithm ed25519 -out log-key.pem 2>/dev/null || fail "openssl genpkey"
-openssl pkey -in log-key.pem -pubout -out log-key.pub.pem || fail "openssl pkey"
+. "$root/tests/e2e-lib.sh" omega-attest-e2e
 "$omegac" compile -q "$root"/examples/clinic/*.omega -o clinic.omb --sign publisher.pem || fail "compile clinic"
 "$omegac" compile -q "$root"/examples/finance/*.omega -o finance.omb --sign publisher.pem || fail "compile finance"
 

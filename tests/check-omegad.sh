@@ -5,24 +5,7 @@
 # Usage: check-omegad.sh OMEGAD OMEGAC CLIENT_C PYTHON SOURCE_DIR
 set -u
 omegad=$1 omegac=$2 client_c=$3 python=$4 root=$5
-work=$(mktemp -d /tmp/omegad-e2e.XXXXXX)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*"
-    [ -f "$work/omegad.err" ] && sed "s/^/  | /" "$work/omegad.err"
-    exit 1
-}
-cd "$work" || exit 1
-
-openssl genpkey -algorithm ed25519 -out publisher.pem 2>/dev/null || fail "openssl genpkey"
-openssl pkey -in publisher.pem -pubout -out publisher.pub.pem || fail "openssl pkey"
-openssl genpkey -algorithm ed25519 -out log-key.pem 2>/dev/null || fail "openssl genpkey"
-openssl pkey -in log-key.pem -pubout -out log-key.pub.pem || fail "openssl pkey"
+. "$root/tests/e2e-lib.sh" omegad-e2e
 "$omegac" compile -q "$root/examples/omegad/assistant.omega" -o assistant.omb --sign publisher.pem ||
     fail "omegac compile"
 # The README's configuration, with the uid of whoever runs the test.
