@@ -66,6 +66,11 @@ void checkRequest(std::uint8_t type, const std::string& body) {
             check(again && again->path == r->path);
             break;
         }
+        case Type::Attest: {
+            auto again = parseRequest(type, attestBody(r->nonce, r->gpuEvidence));
+            check(again && again->nonce == r->nonce && again->gpuEvidence == r->gpuEvidence);
+            break;
+        }
         case Type::Decide: check(!r->body.empty() && r->body.size() == body.size()); break;
         case Type::Status:
         case Type::Ping: break;
