@@ -528,6 +528,7 @@ void Monitor::deny(Decision& out, std::string error) const {
     out.audit = false;
     out.redact.clear();
     out.approve.clear();
+    out.limited = false;
     out.pendingId = 0;
     state_->errors.fetch_add(1, std::memory_order_relaxed);
     state_->denied.fetch_add(1, std::memory_order_relaxed);
@@ -891,6 +892,9 @@ void Monitor::run(const Snapshot& snap, policy::Interned& in, policy::Scratch& s
 
     out.verdict = !raw.allow ? Verdict::Deny : pending ? Verdict::Pending : Verdict::Allow;
     out.error.clear();
+    out.limited = std::any_of(m.begin(), m.end(), [&](const auto& match) {
+        return match.first < image.rules.size() && image.rules[match.first].limited;
+    });
     out.pendingId = pendingId;
     out.audit = raw.audit;
     if (describe || options_.log) {

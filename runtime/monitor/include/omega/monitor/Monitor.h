@@ -93,7 +93,10 @@ struct Decision {
     std::vector<std::string> principals;
     bool audit = false;
     std::vector<std::string> redact;
-    std::vector<std::string> approve;   // roles that must approve (Pending)
+    std::vector<std::string> approve;  // roles that must approve (Pending)
+    // A rate-limited rule's body matched: its counters took part, so the same request may be decided differently
+    // later. A caller that caches decisions (the CUDA gate, docs/gpu.md) must not cache this one.
+    bool limited = false;
     std::uint64_t pendingId = 0;        // Pending: the id to approve, refuse or wait for
     bundle::Measurement measurement{};  // the bundle that decided (all zeros when none was loaded)
     std::uint64_t generation = 0;       // how many bundles had been loaded when it decided (0: none)
