@@ -284,7 +284,8 @@ bool bindBuilder(monitor::Monitor& m, PerThread& t, const std::string& agent) {
 // rate-limited rule's body matched (Decision::limited), since then the same request decides the same way until the
 // bundle changes: the gate's requests never change session taint or approvals, and every value of the request is
 // in the cache key.
-Gate::Decided Gate::decideLaunch(const Identity& id, const Shape& shape, int dev) {
+template <typename Fill>
+Gate::Decided Gate::decideWith(schema::Action action, Fill fill) {
     Decided d;
     if (!closed_.empty()) {
         d.reason = closed_;
@@ -300,13 +301,8 @@ Gate::Decided Gate::decideLaunch(const Identity& id, const Shape& shape, int dev
             return d;
         }
         monitor::Builder& b = t.builder;
-        b.reset(schema::Action::GpuLaunch, policy::kNone, t.agent);
-        b.setString(t.module, id.module);
-        b.setString(t.name, id.name);
-        b.setInt(t.grid, shape.grid);
-        b.setInt(t.block, shape.block);
-        b.setInt(t.shared, shape.shared);
-        if (dev >= 0) b.setInt(t.device, dev);
+        b.reset(action, policy::kNone, t.agent);
+        fill(b, t);
         monitor_->decide(b, t.decision);
         decisions_.fetch_add(1, std::memory_order_relaxed);
         if (out.error.rfind("stale builder", 0) != 0) break;  // a reload raced the binding: bind again
@@ -316,9 +312,11 @@ Gate::Decided Gate::decideLaunch(const Identity& id, const Shape& shape, int dev
         d.allow = true;
         d.cacheable = !out.audit && out.redact.empty() && out.approve.empty() && !out.limited;
     } else if (out.verdict == monitor::Verdict::Pending) {
+        const bool launch = action == schema::Action::GpuLaunch;
         std::string roles;
         for (const std::string& r : out.approve) roles += (roles.empty() ? "" : ", ") + r;
-        d.reason = "needs approval by " + roles + ", and the CUDA gate cannot hold a launch for approval";
+        d.reason = launch ? "needs approval by " + roles + ", and the CUDA gate cannot hold a launch for approval"
+                          : "needs approval, and the CUDA gate cannot hold an allocation for approval";
         d.gateLevel = true;
     } else {
         d.reason = out.reason;
@@ -326,40 +324,23 @@ Gate::Decided Gate::decideLaunch(const Identity& id, const Shape& shape, int dev
     return d;
 }
 
+Gate::Decided Gate::decideLaunch(const Identity& id, const Shape& shape, int dev) {
+    return decideWith(schema::Action::GpuLaunch, [&](monitor::Builder& b, const PerThread& t) {
+        b.setString(t.module, id.module);
+        b.setString(t.name, id.name);
+        b.setInt(t.grid, shape.grid);
+        b.setInt(t.block, shape.block);
+        b.setInt(t.shared, shape.shared);
+        if (dev >= 0) b.setInt(t.device, dev);
+    });
+}
+
 Gate::Decided Gate::decideAlloc(std::uint64_t bytes, std::int64_t total, int dev) {
-    Decided d;
-    if (!closed_.empty()) {
-        d.reason = closed_;
-        d.gateLevel = true;
-        return d;
-    }
-    PerThread& t = perThread(serial_);
-    const monitor::Decision& out = t.decision;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        if (!bindBuilder(*monitor_, t, config_.agent)) {
-            d.reason = "no bundle is loaded";
-            d.gateLevel = true;
-            return d;
-        }
-        monitor::Builder& b = t.builder;
-        b.reset(schema::Action::GpuAlloc, policy::kNone, t.agent);
+    return decideWith(schema::Action::GpuAlloc, [&](monitor::Builder& b, const PerThread& t) {
         b.setInt(t.bytes, static_cast<std::int64_t>(bytes));
         b.setInt(t.bytesTotal, total);
         if (dev >= 0) b.setInt(t.device, dev);
-        monitor_->decide(b, t.decision);
-        decisions_.fetch_add(1, std::memory_order_relaxed);
-        if (out.error.rfind("stale builder", 0) != 0) break;
-    }
-    d.generation = out.generation;
-    if (out.verdict == monitor::Verdict::Allow) {
-        d.allow = true;
-    } else if (out.verdict == monitor::Verdict::Pending) {
-        d.reason = "needs approval, and the CUDA gate cannot hold an allocation for approval";
-        d.gateLevel = true;
-    } else {
-        d.reason = out.reason;
-    }
-    return d;
+    });
 }
 
 CUresult Gate::deny(const char* call, const std::string& what, const std::string& reason, bool logEvent) {

@@ -145,6 +145,9 @@ private:
     int device() const;  // of the current context; -1 when there is none
     Decided decideLaunch(const Identity& id, const Shape& shape, int device);
     Decided decideAlloc(std::uint64_t bytes, std::int64_t total, int device);
+    // The common path of both: `fill` sets the action's fields on the thread's bound builder.
+    template <typename Fill>
+    Decided decideWith(schema::Action action, Fill fill);
     CUresult deny(const char* call, const std::string& what, const std::string& reason, bool logEvent);
     static std::string describe(const Identity& id, const Shape& shape);
     // Graph inspection: the nodes of a graph, and the kernels a node launches (child graphs included); `unknown`
