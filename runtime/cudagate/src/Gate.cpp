@@ -417,7 +417,7 @@ CUresult Gate::checkGraphLaunch(const char* call, CUgraphExec exec) {
         Shape shape;
     };
     std::vector<Pending> pending;  // only kernels the cache does not answer: no allocation in the steady state
-    std::string refusal, what = "graph " + hexHandle(exec);
+    std::string refusal;  // the graph's description is built only for a denial: a cached launch allocates nothing
     {
         std::shared_lock lock(registryMutex_);
         auto it = execs_.find(reinterpret_cast<std::uintptr_t>(exec));
@@ -443,7 +443,7 @@ CUresult Gate::checkGraphLaunch(const char* call, CUgraphExec exec) {
             }
         }
     }
-    if (!refusal.empty()) return deny(call, what, refusal, true);
+    if (!refusal.empty()) return deny(call, "graph " + hexHandle(exec), refusal, true);
     if (pending.empty()) {
         if (counting) hits_.fetch_add(1, std::memory_order_relaxed);
         return CUDA_SUCCESS;
@@ -453,7 +453,8 @@ CUresult Gate::checkGraphLaunch(const char* call, CUgraphExec exec) {
         if (t.cache.find(p.key, monitor_->generation(), ep))
             continue;  // the same kernel and shape earlier in the graph
         const Decided d = decideLaunch(p.id, p.shape, dev);
-        if (!d.allow) return deny(call, what + " " + describe(p.id, p.shape), d.reason, d.gateLevel);
+        if (!d.allow)
+            return deny(call, "graph " + hexHandle(exec) + " " + describe(p.id, p.shape), d.reason, d.gateLevel);
         if (d.cacheable) t.cache.insert(p.key, d.generation, ep);
     }
     return CUDA_SUCCESS;
