@@ -7,6 +7,7 @@
 #include "omega/attest/Software.h"
 #include "omega/attest/Verify.h"
 #include "omega/bundle/Bundle.h"
+#include "omega/log/Log.h"
 #include "omega/parse/Parser.h"
 #include "omega/policy/Load.h"
 #include "omega/source/Diagnostic.h"
@@ -54,30 +55,17 @@ std::array<std::uint8_t, N> hexMember(const nlohmann::json& j, const char* key, 
     return *v;
 }
 
-struct LogHead {
-    std::uint64_t seq = 0;
-    attest::Sha256 hash{};
-};
-
-LogHead parseLogHead(const std::string& text, const std::string& where) {
-    const auto colon = text.find(':');
-    LogHead h;
-    bool ok = colon != std::string::npos && colon > 0 && colon <= 20;
-    for (std::size_t i = 0; ok && i < colon; ++i) ok = std::isdigit(static_cast<unsigned char>(text[i])) != 0;
-    std::optional<attest::Sha256> hash;
-    if (ok) {
-        errno = 0;
-        h.seq = std::strtoull(text.substr(0, colon).c_str(), nullptr, 10);
-        hash = attest::fromHex<32>(std::string_view(text).substr(colon + 1));
-        ok = errno == 0 && hash.has_value() && (h.seq != 0 || *hash == attest::Sha256{});
-    }
-    if (!ok)
+// A log head as `omegac audit verify` and omegad print it, or the empty head `0:<64 zeros>` that a monitor without a
+// log binds (log::parseHead names records, so it refuses seq 0).
+log::Head parseLogHead(const std::string& text, const std::string& where) {
+    if (text == log::formatHead(log::Head{})) return log::Head{};
+    auto head = log::parseHead(text);
+    if (!head)
         throw UsageError{where +
                          ": a log head is SEQ:HEX (64 hex digits), as `omegac audit verify` and omegad print "
                          "it; got `" +
                          text + "`"};
-    h.hash = *hash;
-    return h;
+    return *head;
 }
 
 // What omegad's attest call returns (Monitor::Attestation::json).
@@ -86,7 +74,7 @@ struct EvidenceFile {
     std::string certificates;
     attest::Sha384 measurement{};
     attest::Sha256 modulesRoot{};
-    LogHead head;
+    log::Head head;
     std::optional<attest::Sha384> gpuEvidence;
     bool hardware = false;
 };
@@ -388,7 +376,7 @@ void bindInputs(Plan& p, const std::string& nonceText, const std::string& logHea
     b.modulesRoot = *root;
     p.notes.push_back("measurement and module root from " + measurementSource);
     if (!logHeadText.empty()) {
-        const LogHead h = parseLogHead(logHeadText, "--log-head");
+        const log::Head h = parseLogHead(logHeadText, "--log-head");
         b.logSeq = h.seq;
         b.logHash = h.hash;
     } else if (p.in.evidence) {

@@ -1,6 +1,7 @@
 // Monitor::attest (docs/attestation.md): the binding of the loaded policy into a report.
 #include "Snapshot.h"
 #include "omega/attest/Provider.h"
+#include "omega/log/Log.h"
 #include "omega/monitor/Monitor.h"
 #include "omega/policy/Json.h"
 
@@ -9,7 +10,7 @@ namespace omega::monitor {
 namespace {
 
 std::string formatHead(std::uint64_t seq, const attest::Sha256& hash) {
-    return std::to_string(seq) + ":" + attest::toHex(hash);
+    return log::formatHead(log::Head{seq, hash});
 }
 
 }  // namespace
