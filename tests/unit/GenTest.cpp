@@ -4,10 +4,11 @@
 // rewrites that must not change them: a forbid of the request's action and target turns them into denies; `omegac
 // fmt` and module order change nothing; a `test` block describing the request decides like its JSON.
 //
-// Environment: OMEGA_DIFF_CASES (program x request pairs, default 100000), OMEGA_GEN_SEED (first program seed,
-// default 0), OMEGA_GEN_REPORTS (failures reported in full per test, default 8). Every failure prints the program
-// seed and request seed that reproduce it; OMEGA_GEN_SEED=<program seed> OMEGA_DIFF_CASES=100 reruns that program
-// with the same requests (a request's seed is gen::mix(program seed, index)).
+// Environment: OMEGA_DIFF_CASES (program x request pairs, default 100000), OMEGA_GEN_PROGRAMS (programs of the other
+// tests, default 1000), OMEGA_GEN_SEED (first program seed, default 0), OMEGA_GEN_REPORTS (failures reported in full
+// per test, default 8). Every failure prints the program seed and request seed that reproduce it;
+// OMEGA_GEN_SEED=<program seed> OMEGA_DIFF_CASES=100 reruns that program with the same requests (a request's seed is
+// gen::mix(program seed, index)).
 #include "omega/ast/Printer.h"
 #include "omega/codegen/CodeGen.h"
 #include "omega/eval/Evaluator.h"
@@ -40,7 +41,8 @@ std::uint64_t firstSeed() {
     return envNumber("OMEGA_GEN_SEED", 0);
 }
 
-constexpr std::size_t kPrograms = 1000;
+// OMEGA_GEN_PROGRAMS lowers the count where each program costs more (the sanitizer build); 1000 by default.
+const std::size_t kPrograms = envNumber("OMEGA_GEN_PROGRAMS", 1000);
 constexpr std::size_t kRequestsPerProgram = 100;
 // The rewriting tests (forbid, fmt, module order, test blocks) check a variant of every kSampleStep-th program, with
 // kSampleRequests requests each.
