@@ -2,6 +2,7 @@
 // problem reported with its place (all of them, not only the first).
 #include "omega/omegad/Config.h"
 
+#include "omega/omegad/ConfigReader.h"
 #include "omega/omegad/Yaml.h"
 
 #include <algorithm>
@@ -36,99 +37,7 @@ const Peer* Config::match(std::uint32_t uid, std::uint32_t gid) const {
 namespace {
 
 using yaml::Node;
-
-class Reader {
-public:
-    Reader(std::string name, std::string baseDir) : name_(std::move(name)), baseDir_(std::move(baseDir)) {}
-
-    void error(const yaml::Mark& mark, const std::string& message) {
-        errors_ += name_ + ":" + yaml::where(mark) + ": " + message + "\n";
-    }
-    bool failed() const { return !errors_.empty(); }
-    std::string errors() const { return errors_.substr(0, errors_.empty() ? 0 : errors_.size() - 1); }
-
-    // Calls `handlers[key]` for each member of a mapping; unknown keys and missing required ones are errors.
-    using Handler = std::function<void(const Node&)>;
-    void members(const Node& map, const std::string& what, const std::map<std::string, Handler>& handlers,
-                 std::initializer_list<const char*> required) {
-        if (!map.isMapping()) {
-            error(map.mark, what + " must be a mapping");
-            return;
-        }
-        for (const auto& [key, value] : map.members) {
-            auto h = handlers.find(key.text);
-            if (h == handlers.end()) {
-                std::string known;
-                for (const auto& [k, unused] : handlers) known += (known.empty() ? "`" : ", `") + k + "`";
-                error(key.mark, "unknown key `" + key.text + "` in " + what + " (known: " + known + ")");
-                continue;
-            }
-            h->second(value);
-        }
-        for (const char* r : required)
-            if (!map.find(r)) error(map.mark, what + " needs `" + r + "`");
-    }
-
-    std::optional<std::string> string(const Node& n, const std::string& key) {
-        if (!n.isScalar()) {
-            error(n.mark, "`" + key + "` must be a string");
-            return std::nullopt;
-        }
-        if (n.text.empty()) {
-            error(n.mark, "`" + key + "` must not be empty");
-            return std::nullopt;
-        }
-        if (n.text.find('\0') != std::string::npos) {
-            error(n.mark, "`" + key + "` must not contain NUL");
-            return std::nullopt;
-        }
-        return n.text;
-    }
-    std::optional<std::string> path(const Node& n, const std::string& key) {
-        auto s = string(n, key);
-        if (!s) return s;
-        if ((*s)[0] != '/' && !baseDir_.empty()) return baseDir_ + (baseDir_.back() == '/' ? "" : "/") + *s;
-        return s;
-    }
-    template <typename T>
-    void integer(const Node& n, const std::string& key, T& out, std::int64_t lo, std::int64_t hi) {
-        auto v = yaml::integerOf(n);
-        if (!v) {
-            error(n.mark, "`" + key + "` must be an integer" + (n.quoted ? " (not a quoted string)" : ""));
-            return;
-        }
-        if (*v < lo || *v > hi) {
-            error(n.mark, "`" + key + "` must be from " + std::to_string(lo) + " to " + std::to_string(hi));
-            return;
-        }
-        out = static_cast<T>(*v);
-    }
-    void boolean(const Node& n, const std::string& key, bool& out) {
-        auto v = yaml::booleanOf(n);
-        if (!v) {
-            error(n.mark, "`" + key + "` must be `true` or `false`");
-            return;
-        }
-        out = *v;
-    }
-    std::vector<const Node*> list(const Node& n, const std::string& key) {
-        std::vector<const Node*> out;
-        if (n.isScalar()) {
-            error(n.mark, "`" + key + "` must be a sequence (`[a, b]` or `- a` lines)");
-            return out;
-        }
-        if (!n.isSequence()) {
-            error(n.mark, "`" + key + "` must be a sequence");
-            return out;
-        }
-        for (const Node& item : n.items) out.push_back(&item);
-        return out;
-    }
-
-private:
-    std::string name_, baseDir_;
-    std::string errors_;
-};
+using Reader = ConfigReader;
 
 constexpr std::int64_t kMsMax = std::int64_t{1000} * 86400 * 365;  // a year
 constexpr std::int64_t kU32 = std::numeric_limits<std::uint32_t>::max();
@@ -198,7 +107,8 @@ void readPeer(Reader& r, const Node& n, std::vector<Peer>& peers) {
 
 }  // namespace
 
-Result<Config> parseConfig(std::string_view text, const std::string& name, const std::string& baseDir) {
+Result<Config> parseConfig(std::string_view text, const std::string& name, const std::string& baseDir,
+                           std::span<const ConfigExtension> extensions) {
     auto doc = yaml::parse(text);
     if (!doc) return Error{name + ":" + doc.error()};
     Reader r(name, baseDir);
@@ -206,121 +116,123 @@ Result<Config> parseConfig(std::string_view text, const std::string& name, const
     const Node& root = *doc;
     if (!root.isMapping()) return Error{name + ":" + yaml::where(root.mark) + ": the configuration must be a mapping"};
 
-    r.members(
-        root, "the configuration",
-        {
-            {"bundle", [&](const Node& v) { c.bundle = r.path(v, "bundle").value_or(""); }},
-            {"trusted_keys",
-             [&](const Node& v) {
-                 for (const Node* k : r.list(v, "trusted_keys"))
-                     if (auto p = r.path(*k, "trusted_keys")) c.trustedKeys.push_back(*p);
-                 if (v.isSequence() && v.items.empty())
-                     r.error(v.mark, "`trusted_keys` is empty: omegad loads only signed bundles");
-             }},
-            {"socket",
-             [&](const Node& v) {
-                 r.members(v, "`socket`",
-                           {{"path", [&](const Node& p) { c.socketPath = r.path(p, "path").value_or(""); }},
-                            {"mode",
-                             [&](const Node& m) {
-                                 // Octal, as chmod writes it; read from the text so that 0660 is not decimal 660.
-                                 const std::string t = m.isScalar() ? m.text : "";
-                                 const bool digits = !t.empty() && t.size() <= 4 &&
-                                                     t.find_first_not_of("01234567") == std::string::npos;
-                                 if (!digits || std::stoul(t, nullptr, 8) > 0777) {
-                                     r.error(m.mark, "`mode` must be octal permission bits such as 0660");
-                                     return;
-                                 }
-                                 c.socketMode = static_cast<std::uint32_t>(std::stoul(t, nullptr, 8));
-                             }}},
-                           {"path"});
-                 if (c.socketPath.size() >= 108)  // sun_path, with its terminating NUL
-                     r.error(v.mark, "`socket.path` is longer than 107 bytes (the limit of a Unix socket address)");
-             }},
-            {"log",
-             [&](const Node& v) {
-                 LogConfig& l = c.log.emplace();
-                 r.members(v, "`log`",
-                           {{"path", [&](const Node& p) { l.path = r.path(p, "path").value_or(""); }},
-                            {"key", [&](const Node& p) { l.key = r.path(p, "key").value_or(""); }},
-                            {"durable", [&](const Node& p) { r.boolean(p, "durable", l.durable); }},
-                            {"rotate_bytes",
-                             [&](const Node& p) {
-                                 r.integer(p, "rotate_bytes", l.rotateBytes, 4096,
-                                           std::numeric_limits<std::int64_t>::max());
-                             }},
-                            {"checkpoint_records",
-                             [&](const Node& p) { r.integer(p, "checkpoint_records", l.checkpointRecords, 0, kU32); }},
-                            {"checkpoint_ms",
-                             [&](const Node& p) { r.integer(p, "checkpoint_ms", l.checkpointMs, 0, kU32); }}},
-                           {"path", "key"});
-             }},
-            {"attestation",
-             [&](const Node& v) {
-                 AttestConfig& a = c.attestation.emplace();
-                 const Node* providerNode = nullptr;
-                 r.members(v, "`attestation`",
-                           {{"provider",
-                             [&](const Node& p) {
-                                 providerNode = &p;
-                                 a.provider = r.string(p, "provider").value_or("");
-                                 if (a.provider != "software" && a.provider != "configfs-tsm" &&
-                                     a.provider != "sev-guest" && a.provider != "auto" && !a.provider.empty())
-                                     r.error(p.mark, "unknown provider `" + a.provider +
-                                                         "` (known: `auto`, `configfs-tsm`, `sev-guest`, `software`)");
-                             }},
-                            {"authority", [&](const Node& p) { a.authority = r.path(p, "authority").value_or(""); }},
-                            {"vmpl", [&](const Node& p) { r.integer(p, "vmpl", a.vmpl, 0, 3); }}},
-                           {"provider"});
-                 if (providerNode && a.provider == "software" && a.authority.empty())
-                     r.error(providerNode->mark,
-                             "the software provider needs `authority`: the directory of its certificate chain");
-                 if (providerNode && a.provider != "software" && !a.authority.empty())
-                     r.error(providerNode->mark, "`authority` is for the software provider only");
-             }},
-            {"limits",
-             [&](const Node& v) {
-                 monitor::Limits& m = c.limits;
-                 ServeLimits& s = c.serve;
-                 auto ns = [&](const char* key, std::int64_t& out) {
-                     return [&, key](const Node& p) {
-                         std::int64_t ms = 0;
-                         r.integer(p, key, ms, 1, kMsMax);
-                         if (ms) out = ms * 1'000'000;
-                     };
+    std::map<std::string, Reader::Handler> handlers{
+        {"bundle", [&](const Node& v) { c.bundle = r.path(v, "bundle").value_or(""); }},
+        {"trusted_keys",
+         [&](const Node& v) {
+             for (const Node* k : r.list(v, "trusted_keys"))
+                 if (auto p = r.path(*k, "trusted_keys")) c.trustedKeys.push_back(*p);
+             if (v.isSequence() && v.items.empty())
+                 r.error(v.mark, "`trusted_keys` is empty: omegad loads only signed bundles");
+         }},
+        {"socket",
+         [&](const Node& v) {
+             r.members(v, "`socket`",
+                       {{"path", [&](const Node& p) { c.socketPath = r.path(p, "path").value_or(""); }},
+                        {"mode",
+                         [&](const Node& m) {
+                             // Octal, as chmod writes it; read from the text so that 0660 is not decimal 660.
+                             const std::string t = m.isScalar() ? m.text : "";
+                             const bool digits =
+                                 !t.empty() && t.size() <= 4 && t.find_first_not_of("01234567") == std::string::npos;
+                             if (!digits || std::stoul(t, nullptr, 8) > 0777) {
+                                 r.error(m.mark, "`mode` must be octal permission bits such as 0660");
+                                 return;
+                             }
+                             c.socketMode = static_cast<std::uint32_t>(std::stoul(t, nullptr, 8));
+                         }}},
+                       {"path"});
+             if (c.socketPath.size() >= 108)  // sun_path, with its terminating NUL
+                 r.error(v.mark, "`socket.path` is longer than 107 bytes (the limit of a Unix socket address)");
+         }},
+        {"log",
+         [&](const Node& v) {
+             LogConfig& l = c.log.emplace();
+             r.members(
+                 v, "`log`",
+                 {{"path", [&](const Node& p) { l.path = r.path(p, "path").value_or(""); }},
+                  {"key", [&](const Node& p) { l.key = r.path(p, "key").value_or(""); }},
+                  {"durable", [&](const Node& p) { r.boolean(p, "durable", l.durable); }},
+                  {"rotate_bytes",
+                   [&](const Node& p) {
+                       r.integer(p, "rotate_bytes", l.rotateBytes, 4096, std::numeric_limits<std::int64_t>::max());
+                   }},
+                  {"checkpoint_records",
+                   [&](const Node& p) { r.integer(p, "checkpoint_records", l.checkpointRecords, 0, kU32); }},
+                  {"checkpoint_ms", [&](const Node& p) { r.integer(p, "checkpoint_ms", l.checkpointMs, 0, kU32); }}},
+                 {"path", "key"});
+         }},
+        {"attestation",
+         [&](const Node& v) {
+             AttestConfig& a = c.attestation.emplace();
+             const Node* providerNode = nullptr;
+             r.members(v, "`attestation`",
+                       {{"provider",
+                         [&](const Node& p) {
+                             providerNode = &p;
+                             a.provider = r.string(p, "provider").value_or("");
+                             if (a.provider != "software" && a.provider != "configfs-tsm" &&
+                                 a.provider != "sev-guest" && a.provider != "auto" && !a.provider.empty())
+                                 r.error(p.mark, "unknown provider `" + a.provider +
+                                                     "` (known: `auto`, `configfs-tsm`, `sev-guest`, `software`)");
+                         }},
+                        {"authority", [&](const Node& p) { a.authority = r.path(p, "authority").value_or(""); }},
+                        {"vmpl", [&](const Node& p) { r.integer(p, "vmpl", a.vmpl, 0, 3); }}},
+                       {"provider"});
+             if (providerNode && a.provider == "software" && a.authority.empty())
+                 r.error(providerNode->mark,
+                         "the software provider needs `authority`: the directory of its certificate chain");
+             if (providerNode && a.provider != "software" && !a.authority.empty())
+                 r.error(providerNode->mark, "`authority` is for the software provider only");
+         }},
+        {"limits",
+         [&](const Node& v) {
+             monitor::Limits& m = c.limits;
+             ServeLimits& s = c.serve;
+             auto ns = [&](const char* key, std::int64_t& out) {
+                 return [&, key](const Node& p) {
+                     std::int64_t ms = 0;
+                     r.integer(p, key, ms, 1, kMsMax);
+                     if (ms) out = ms * 1'000'000;
                  };
-                 auto count = [&](const char* key, auto& out, std::int64_t lo, std::int64_t hi) {
-                     return [&, key, lo, hi](const Node& p) { r.integer(p, key, out, lo, hi); };
-                 };
-                 r.members(v, "`limits`",
-                           {
-                               {"max_rate_events", count("max_rate_events", m.maxRateEvents, 1, 1ll << 40)},
-                               {"max_sessions", count("max_sessions", m.maxSessions, 1, 1ll << 40)},
-                               {"session_idle_ms", ns("session_idle_ms", m.sessionIdleNs)},
-                               {"max_pending", count("max_pending", m.maxPending, 1, 1ll << 40)},
-                               {"approval_ttl_ms", ns("approval_ttl_ms", m.approvalTtlNs)},
-                               {"max_bundle_bytes", count("max_bundle_bytes", m.maxBundleBytes, 1024, 1ll << 34)},
-                               {"max_connections", count("max_connections", s.maxConnections, 1, 4096)},
-                               {"max_frame", count("max_frame", s.maxFrame, 1024, 64ll << 20)},
-                               {"idle_timeout_ms", count("idle_timeout_ms", s.idleTimeoutMs, 1, kU32)},
-                               {"frame_timeout_ms", count("frame_timeout_ms", s.frameTimeoutMs, 1, kU32)},
-                               {"write_timeout_ms", count("write_timeout_ms", s.writeTimeoutMs, 1, kU32)},
-                               {"max_wait_ms", count("max_wait_ms", s.maxWaitMs, 0, kU32)},
-                           },
-                           {});
-             }},
-            {"peers",
-             [&](const Node& v) {
-                 for (const Node* p : r.list(v, "peers")) readPeer(r, *p, c.peers);
-                 if (v.isSequence() && v.items.empty()) r.error(v.mark, "`peers` is empty: no process could connect");
-             }},
-        },
-        {"bundle", "trusted_keys", "socket", "log", "peers"});
+             };
+             auto count = [&](const char* key, auto& out, std::int64_t lo, std::int64_t hi) {
+                 return [&, key, lo, hi](const Node& p) { r.integer(p, key, out, lo, hi); };
+             };
+             r.members(v, "`limits`",
+                       {
+                           {"max_rate_events", count("max_rate_events", m.maxRateEvents, 1, 1ll << 40)},
+                           {"max_sessions", count("max_sessions", m.maxSessions, 1, 1ll << 40)},
+                           {"session_idle_ms", ns("session_idle_ms", m.sessionIdleNs)},
+                           {"max_pending", count("max_pending", m.maxPending, 1, 1ll << 40)},
+                           {"approval_ttl_ms", ns("approval_ttl_ms", m.approvalTtlNs)},
+                           {"max_bundle_bytes", count("max_bundle_bytes", m.maxBundleBytes, 1024, 1ll << 34)},
+                           {"max_connections", count("max_connections", s.maxConnections, 1, 4096)},
+                           {"max_frame", count("max_frame", s.maxFrame, 1024, 64ll << 20)},
+                           {"idle_timeout_ms", count("idle_timeout_ms", s.idleTimeoutMs, 1, kU32)},
+                           {"frame_timeout_ms", count("frame_timeout_ms", s.frameTimeoutMs, 1, kU32)},
+                           {"write_timeout_ms", count("write_timeout_ms", s.writeTimeoutMs, 1, kU32)},
+                           {"max_wait_ms", count("max_wait_ms", s.maxWaitMs, 0, kU32)},
+                       },
+                       {});
+         }},
+        {"peers",
+         [&](const Node& v) {
+             for (const Node* p : r.list(v, "peers")) readPeer(r, *p, c.peers);
+             if (v.isSequence() && v.items.empty()) r.error(v.mark, "`peers` is empty: no process could connect");
+         }},
+    };
+    std::vector<const char*> required{"bundle", "trusted_keys", "socket", "log", "peers"};
+    for (const ConfigExtension& e : extensions) {
+        handlers[e.key] = [&r, &e](const Node& v) { e.read(r, v); };
+        if (e.required) required.push_back(e.key.c_str());
+    }
+    r.members(root, "the configuration", handlers, required);
     if (r.failed()) return Error{r.errors()};
     return c;
 }
 
-Result<Config> loadConfig(const std::string& path) {
+Result<Config> loadConfig(const std::string& path, std::span<const ConfigExtension> extensions) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return Error{"cannot open the configuration `" + path + "`"};
     std::string text(yaml::kMaxBytes + 1, '\0');
@@ -333,7 +245,7 @@ Result<Config> loadConfig(const std::string& path) {
     std::error_code ec;
     const std::filesystem::path absolute = std::filesystem::absolute(path, ec);
     const std::string dir = ec ? "." : absolute.parent_path().string();
-    return parseConfig(text, path, dir);
+    return parseConfig(text, path, dir, extensions);
 }
 
 }  // namespace omega::omegad

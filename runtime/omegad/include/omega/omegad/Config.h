@@ -4,9 +4,12 @@
 
 #include "omega/monitor/Monitor.h"
 #include "omega/omegad/Wire.h"
+#include "omega/omegad/Yaml.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,10 +78,21 @@ struct Config {
     const Peer* match(std::uint32_t uid, std::uint32_t gid) const;
 };
 
+class ConfigReader;
+
+// A top-level section that a program built on omegad adds to the configuration (omega-gate's `gate:`): its reader
+// is called with the section's node and reports problems through the ConfigReader, like omegad's own sections.
+struct ConfigExtension {
+    std::string key;
+    bool required = false;
+    std::function<void(ConfigReader&, const yaml::Node&)> read;
+};
+
 // Reads a configuration. `name` prefixes every error ("NAME:LINE:COLUMN: message", one per line, all of them);
 // relative paths in it are taken from `baseDir` (a file's own directory).
-Result<Config> parseConfig(std::string_view text, const std::string& name, const std::string& baseDir);
+Result<Config> parseConfig(std::string_view text, const std::string& name, const std::string& baseDir,
+                           std::span<const ConfigExtension> extensions = {});
 // Reads the file at `path` (at most 1 MiB).
-Result<Config> loadConfig(const std::string& path);
+Result<Config> loadConfig(const std::string& path, std::span<const ConfigExtension> extensions = {});
 
 }  // namespace omega::omegad
