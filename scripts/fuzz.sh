@@ -78,3 +78,7 @@ if echo "$targets" | grep -q attest_report_fuzzer; then
     corpus="$build/corpus/attest"; mkdir -p "$corpus"; cp "$root"/tests/fuzz/seeds/attest/* "$corpus/"
     run attest_report_fuzzer "$corpus" -max_len=8192
 fi
+if echo "$targets" | grep -q gate_http_fuzzer; then
+    corpus="$build/corpus/http"; mkdir -p "$corpus"; cp "$root"/tests/fuzz/seeds/http/* "$corpus/"
+    run gate_http_fuzzer "$corpus" -max_len=8192
+fi
