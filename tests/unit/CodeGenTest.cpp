@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 using namespace omega;
 
 namespace {
@@ -247,6 +249,86 @@ forbid tool *;
     EXPECT_FALSE(rules[2].limited);
     EXPECT_EQ(rules[2].window, 0);
     EXPECT_EQ(rules[2].key, policy::Rule::LimitKey::Agent);
+}
+
+// Tool::callers from permit rules' target and subject patterns alone; a forbid, and a rule's condition, change
+// nothing.
+TEST(CodeGen, ToolCallers) {
+    Compiled p(R"(policy p version 1 by principal "t";
+agent w { }
+agent x { }
+agent y { }
+agent z { }
+group g = {y, z};
+tool a.b();
+tool a.c();
+tool c.d();
+tool e.f();
+permit tool a.* by agent x when request.purpose == "ops";
+permit tool * by group g limit 3 per minute;
+permit tool c.d by agent *;
+forbid tool e.f by agent w;
+forbid tool * by agent w;
+require approve("lead") for tool e.f by agent w;
+)");
+    ASSERT_TRUE(p.engine) << p.error;
+    const policy::Image& image = p.engine->image();
+    auto callers = [&](const std::string& tool) -> std::vector<std::string> {
+        const std::uint32_t i = p.engine->toolIndex(tool);
+        EXPECT_NE(i, policy::kNone) << tool;
+        if (i == policy::kNone || image.tools[i].callers == policy::kNone) return {"(any)"};
+        std::vector<std::string> names;
+        for (std::uint64_t id : image.sets.at(image.tools[i].callers)) names.push_back(image.text(id));
+        return names;
+    };
+    EXPECT_EQ(callers("a.b"), (std::vector<std::string>{"x", "y", "z"}));
+    EXPECT_EQ(callers("a.c"), (std::vector<std::string>{"x", "y", "z"}));
+    EXPECT_EQ(callers("c.d"), std::vector<std::string>{"(any)"});  // `by agent *`
+    EXPECT_EQ(callers("e.f"), (std::vector<std::string>{"y", "z"}));
+    EXPECT_EQ(p.decide(R"({"action":"tool","target":"c.d","agent":"w","args":{}})"), "deny");  // the forbid
+    EXPECT_EQ(p.decide(R"({"action":"tool","target":"a.b","agent":"y","args":{}})"), "allow");
+}
+
+TEST(CodeGen, ToolCallersWithoutPermits) {
+    Compiled p(R"(policy p version 1 by principal "t";
+agent x { }
+tool a.b();
+tool a.c();
+permit tool a.c;
+forbid tool a.b by agent x;
+permit net.connect by agent x;
+)");
+    ASSERT_TRUE(p.engine) << p.error;
+    const policy::Image& image = p.engine->image();
+    const policy::Tool& b = image.tools.at(p.engine->toolIndex("a.b"));
+    ASSERT_NE(b.callers, policy::kNone);
+    EXPECT_TRUE(image.sets.at(b.callers).empty());  // no permit names it: no agent can be allowed it
+    EXPECT_EQ(image.tools.at(p.engine->toolIndex("a.c")).callers, policy::kNone);  // no `by`: any agent
+}
+
+// A tool's pin reaches the image as the canonical text of requests: lowercase digits, algorithm prefix.
+TEST(CodeGen, ToolPinText) {
+    const std::string digits = "E1DD8DD19519D48BC2FEEB41D31705812A2A9D71F7623CF75E7091BA4A751E76";
+    const std::string digits384(96, 'c');
+    Compiled p("policy p version 1 by principal \"t\";\nagent a { }\ntool s.one() pin sha256:\"" + digits +
+               "\";\ntool s.two() pin sha384:\"" + digits384 + "\";\ntool s.three();\n" +
+               "permit tool s.* when tool.pinned;\n");
+    ASSERT_TRUE(p.engine) << p.error;
+    const policy::Image& image = p.engine->image();
+    const policy::Tool& one = image.tools.at(p.engine->toolIndex("s.one"));
+    const policy::Tool& two = image.tools.at(p.engine->toolIndex("s.two"));
+    const policy::Tool& three = image.tools.at(p.engine->toolIndex("s.three"));
+    ASSERT_TRUE(one.pinned());
+    std::string lower = digits;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    EXPECT_EQ(image.text(one.pin), "sha256:" + lower);
+    ASSERT_TRUE(two.pinned());
+    EXPECT_EQ(image.text(two.pin), "sha384:" + digits384);
+    EXPECT_FALSE(three.pinned());
+    EXPECT_EQ(three.pin, policy::kNone);
+    // tool.pinned reads the pin: the two agree with the reference evaluator.
+    EXPECT_EQ(p.decide(R"({"action":"tool","target":"s.one","agent":"a","args":{}})"), "allow");
+    EXPECT_EQ(p.decide(R"({"action":"tool","target":"s.three","agent":"a","args":{}})"), "deny");
 }
 
 }  // namespace

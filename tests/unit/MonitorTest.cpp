@@ -7,7 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 using namespace omega;
 using monitor::Verdict;
@@ -325,6 +329,53 @@ TEST_F(MonitorTest, BuilderDecidesLikeJsonAndGoesStaleOnReload) {
     m.decide(b, d);
     EXPECT_EQ(d.verdict, Verdict::Allow);
     EXPECT_EQ(d.generation, 2u);
+}
+
+// image(): the loaded bundle's tables, with each tool's pin text and possible callers, kept alive across a reload.
+TEST_F(MonitorTest, ImageShowsToolPinsAndCallers) {
+    const std::string pin = "sha256:" + std::string(60, 'a') + "0b1c";
+    // The digits written in uppercase: the image holds the canonical (lowercase) text that requests carry.
+    const std::string text =
+        "policy gate version 1 by principal \"tenant:gate\";\n"
+        "agent alice { }\nagent bob { }\nagent carol { }\n"
+        "tool fs.read(path: string) pin sha256:\"" +
+        std::string(60, 'A') +
+        "0B1C\";\n"
+        "tool fs.write(path: string);\n"
+        "permit tool fs.read by agent {alice, bob};\n"
+        "permit tool fs.write by agent carol when args.path startswith \"/tmp/\";\n"
+        "forbid tool fs.* by agent carol when args.path == \"/etc/passwd\";\n";
+    monitor::Monitor m(options());
+    EXPECT_EQ(m.image(), nullptr);
+    ASSERT_TRUE(m.load(fixture::compileBundle({text}, &key)));
+    const std::shared_ptr<const policy::Image> image = m.image();
+    ASSERT_NE(image, nullptr);
+    auto tool = [&](std::string_view name) -> const policy::Tool& {
+        for (const policy::Tool& t : image->tools)
+            if (image->text(t.name) == name) return t;
+        ADD_FAILURE() << "no tool " << name;
+        return image->tools.at(0);
+    };
+    auto names = [&](std::uint32_t set) {
+        std::vector<std::string> out;
+        for (std::uint64_t id : image->sets.at(set)) out.push_back(image->text(static_cast<std::uint32_t>(id)));
+        return out;
+    };
+    const policy::Tool& read = tool("fs.read");
+    ASSERT_TRUE(read.pinned());
+    EXPECT_EQ(image->text(read.pin), pin);
+    ASSERT_NE(read.callers, policy::kNone);
+    EXPECT_EQ(names(read.callers), (std::vector<std::string>{"alice", "bob"}));
+    const policy::Tool& write = tool("fs.write");
+    EXPECT_FALSE(write.pinned());
+    ASSERT_NE(write.callers, policy::kNone);
+    EXPECT_EQ(names(write.callers), std::vector<std::string>{"carol"});
+
+    // A reload installs another image; the one held stays as it was.
+    ASSERT_TRUE(m.load(bytes));
+    EXPECT_NE(m.image(), image);
+    EXPECT_EQ(image->text(read.pin), pin);
+    EXPECT_EQ(m.image()->tools.size(), 3u);
 }
 
 TEST_F(MonitorTest, ReloadKeepsCountersOfUnchangedRulesAndTaint) {

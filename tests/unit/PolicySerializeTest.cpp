@@ -58,6 +58,9 @@ std::vector<std::uint64_t> orderMatrix(std::uint32_t n,
     return words;
 }
 
+// The sample's one hash: agent triage's measurement and tool web.search's pin.
+const std::string kHash384 = "sha384:ab12" + std::string(92, '0');
+
 const std::vector<std::string> kSampleStrings = {
     "*.example.com",
     "/tmp/",
@@ -94,7 +97,7 @@ const std::vector<std::string> kSampleStrings = {
     "records",
     "role",
     "scratch",
-    "sha384:ab12",
+    kHash384,
     "shifts",
     "size",
     "ssn",
@@ -121,12 +124,16 @@ std::array<std::uint8_t, 32> hashOf(std::uint8_t seed) {
 }
 
 // A non-trivial valid image: every table has entries, every optional field is both set and kNone somewhere.
-// 46 strings; lattice Public(0) < Internal(1) < PII(2) < PHI(3), Internal < Secret(4); 4 sets; 2 modules.
+// 46 strings; lattice Public(0) < Internal(1) < PII(2) < PHI(3), Internal < Secret(4); 5 sets; 2 modules.
 Image sample() {
     using T = schema::Type;
     Image image;
     image.strings = kSampleStrings;
-    image.sets = {{s("billing"), s("treatment")}, {s("name"), s("ssn")}, {s("day"), s("night")}, {}};
+    image.sets = {{s("billing"), s("treatment")},
+                  {s("name"), s("ssn")},
+                  {s("day"), s("night")},
+                  {},
+                  {s("billing-bot"), s("triage")}};
     image.matchers = {{Matcher::Kind::Glob, {s("*.example.com")}}, {Matcher::Kind::Prefix, {s("/tmp/"), s("/var/")}}};
     image.lattice.names = {s("Public"), s("Internal"), s("PII"), s("PHI"), s("Secret")};
     image.lattice.leq = orderMatrix(5, {{0, 1}, {1, 2}, {2, 3}, {1, 4}});
@@ -139,13 +146,21 @@ Image sample() {
         {s("billing-bot"), s("clinic.example"), kNone, {{}, {true, s("ops")}, {}, {true, 1 << 20}, {true, 0}}},
         {s("triage"),
          s("clinic.example"),
-         s("sha384:ab12"),
+         s(kHash384),
          {{true, 3}, {true, s("nurse")}, {true, kConstSetTag | 2}, {true, 5 << 20}, {true, 1}}},
     };
+    // Callers: any agent; both agents (set 4); none (the empty set 3).
     image.tools = {
-        {s("ehr.read"), s("ehr"), 3, false, false, false, {{s("patient"), T::String}, {s("fields"), T::StringSet}}},
-        {s("mail.send"), s("mail"), kNone, true, false, false, {{s("to"), T::String}, {s("size"), T::Size}}},
-        {s("web.search"), s("web"), kNone, false, true, true, {}},
+        {s("ehr.read"),
+         s("ehr"),
+         3,
+         false,
+         false,
+         kNone,
+         kNone,
+         {{s("patient"), T::String}, {s("fields"), T::StringSet}}},
+        {s("mail.send"), s("mail"), kNone, true, false, kNone, 4, {{s("to"), T::String}, {s("size"), T::Size}}},
+        {s("web.search"), s("web"), kNone, false, true, s(kHash384), 3, {}},
     };
     image.data = {
         {s("records"), 3, s("eu"), s("clinic.example"), 0, 1},
@@ -251,6 +266,12 @@ Image onFuzzBase(const Image& image) {
     out.attributes = image.attributes;
     out.agents = image.agents;
     out.tools = image.tools;
+    // The base has no hash among its strings and no agent names in its sets: no pins, and its set 0 (empty) for
+    // callers.
+    for (Tool& t : out.tools) {
+        t.pin = kNone;
+        if (t.callers != kNone) t.callers = 0;
+    }
     out.data = image.data;
     out.dynamicSets = image.dynamicSets;
     out.rules = image.rules;
@@ -374,7 +395,7 @@ TEST(PolicySerialize, GoldenTinyImage) {
     EXPECT_EQ(sections[3].data, fromHex("01000000 00000000 01000000 0100000000000000"));
     EXPECT_EQ(sections[4].data, fromHex("9500000000000000"));
     EXPECT_EQ(sections[5].data,
-              fromHex("01000000"                               // format version 1
+              fromHex("02000000"                               // format version 2
                       "01000000 63"                            // compiler version "c"
                       "0100000000000000 0100000000000000"      // cost bound: 1 instruction, cost 1
                       "00000000"                               // no attributes
@@ -391,6 +412,37 @@ TEST(PolicySerialize, GoldenTinyImage) {
                       "00000000 00000000 0100000000000000 01"  // name 0, principal 0, version 1, root
                       "0000000000000000000000000000000000000000000000000000000000000000"));  // source hash
     EXPECT_EQ(sections[5].data.size(), 166u);
+}
+
+// The tool record of docs/bundle.md 8.7: 26 bytes and 5 per parameter, pin and callers after the two bools.
+TEST(PolicySerialize, GoldenToolRecord) {
+    Image image = tiny();
+    const std::string pin = "sha256:" + std::string(62, '0') + "2a";
+    image.strings = {"a", "a.b", pin};
+    image.sets = {{7}, {0}};  // set 1: the name of agent "a"
+    image.tools = {{1, 0, 0, true, false, 2, 1, {{0, schema::Type::Int}}}};
+    ASSERT_EQ(validateError(image), "(valid)");
+    const auto sections = toSections(image);
+    const Bytes metadata = body(sections, SectionType::Metadata);
+    ASSERT_EQ(metadata.size(), 166u + 26 + 5);
+    EXPECT_EQ(Bytes(metadata.begin() + 49, metadata.begin() + 53 + 26 + 5),
+              fromHex("01000000"                    // one tool:
+                      "01000000 00000000 00000000"  // name "a.b", provider "a", label 0
+                      "01 00"                       // sink, not privileged
+                      "02000000 01000000"           // pin: string 2; callers: set 1
+                      "01000000 00000000 01"));     // one parameter: name "a", int
+    const Image back = decodeOk(sections);
+    EXPECT_EQ(back, image);
+    ASSERT_EQ(back.tools.size(), 1u);
+    EXPECT_TRUE(back.tools[0].pinned());
+    EXPECT_EQ(back.text(back.tools[0].pin), pin);
+    EXPECT_EQ(back.sets[back.tools[0].callers], std::vector<std::uint64_t>{0});
+
+    image.tools[0].pin = kNone;
+    image.tools[0].callers = kNone;
+    const Image unpinned = decodeOk(toSections(image));
+    EXPECT_FALSE(unpinned.tools[0].pinned());
+    EXPECT_EQ(unpinned.tools[0].callers, kNone);
 }
 
 TEST(PolicySerialize, ThroughTheBundleContainer) {
@@ -424,7 +476,7 @@ TEST(PolicySerialize, BundleWithoutMetadataOrWithMerkle) {
     ASSERT_TRUE(decoded.ok());
     image = fromSections(*decoded);
     ASSERT_FALSE(image.ok());
-    EXPECT_EQ(image.error(), "SOURCES_MERKLE: image format version 1 does not use this section; it must be absent");
+    EXPECT_EQ(image.error(), "SOURCES_MERKLE: image format version 2 does not use this section; it must be absent");
 }
 
 // ---- section lists --------------------------------------------------------------------------------------------
@@ -446,7 +498,7 @@ TEST(PolicySerialize, SectionListErrors) {
     auto merkle = sections;
     merkle.push_back({SectionType::SourcesMerkle, {}});
     EXPECT_EQ(decodeError(merkle),
-              "SOURCES_MERKLE: image format version 1 does not use this section; it must be absent");
+              "SOURCES_MERKLE: image format version 2 does not use this section; it must be absent");
 
     EXPECT_EQ(decodeError({}), "STRINGS: missing section");
 }
@@ -462,8 +514,8 @@ TEST(PolicySerialize, DecodingErrors) {
         return decodeError(withBody(sections, type, b));
     };
 
-    EXPECT_EQ(patched(SectionType::Metadata, 0, 2),
-              "METADATA: offset 0: format version: version 2 is not supported (this runtime reads version 1)");
+    EXPECT_EQ(patched(SectionType::Metadata, 0, 1),
+              "METADATA: offset 0: format version: version 1 is not supported (this runtime reads version 2)");
     EXPECT_EQ(patched(SectionType::Metadata, 81, 3), "METADATA: offset 81: rule 0: kind: unknown rule kind 3");
     EXPECT_EQ(patched(SectionType::Metadata, 82, 2),
               "METADATA: offset 82: rule 0: limited: byte 2 is not a bool (0 or 1)");
@@ -556,7 +608,7 @@ std::vector<Case> validateCases() {
         // SETS
         {"sets cap", [](Image& i) { i.sets.resize(kMaxSets + 1); }, "SETS: 1048577 sets exceed the limit of 1048576",
          false},
-        {"set elements cap", [](Image& i) { i.sets[3].resize(kMaxSetElements - 5); },
+        {"set elements cap", [](Image& i) { i.sets[3].resize(kMaxSetElements - 7); },
          "SETS: 1048577 elements in all exceed the limit of 1048576", false},
         {"set unsorted",
          [](Image& i) {
@@ -654,8 +706,8 @@ std::vector<Case> validateCases() {
          "METADATA: agent 1: attribute 0: value 18446744073709551615 is not a lattice index"},
         {"agent set value untagged", [](Image& i) { i.agents[1].attributes[2].value = 2; },
          "METADATA: agent 1: attribute 2: value 2 is not a constant set reference (2^32 + set index)"},
-        {"agent set value", [](Image& i) { i.agents[1].attributes[2].value = kConstSetTag | 4; },
-         "METADATA: agent 1: attribute 2: set index 4 is out of range (the image has 4 constant sets)"},
+        {"agent set value", [](Image& i) { i.agents[1].attributes[2].value = kConstSetTag | 5; },
+         "METADATA: agent 1: attribute 2: set index 5 is out of range (the image has 5 constant sets)"},
         // tools
         {"tools cap", [](Image& i) { i.tools.resize(kMaxTools + 1); },
          "METADATA: 65537 tools exceed the limit of 65536", false},
@@ -668,6 +720,25 @@ std::vector<Case> validateCases() {
          "METADATA: tool 1: provider: string id 99 is out of range (the string table has 46 strings)"},
         {"tool label", [](Image& i) { i.tools[0].label = 5; },
          "METADATA: tool 0: label: lattice index 5 is out of range (the lattice has 5 labels)"},
+        {"tool pin", [](Image& i) { i.tools[0].pin = 46; },
+         "METADATA: tool 0: pin: string id 46 is out of range (the string table has 46 strings)"},
+        {"tool pin not a hash", [](Image& i) { i.tools[0].pin = s("name"); },
+         "METADATA: tool 0: pin: string id 25 is not a hash (sha256:<64 lowercase hex> or sha384:<96 lowercase "
+         "hex>)"},
+        {"tool pin uppercase", [](Image& i) { i.strings[35] = "sha384:AB12" + std::string(92, '0'); },
+         "METADATA: tool 2: pin: string id 35 is not a hash (sha256:<64 lowercase hex> or sha384:<96 lowercase "
+         "hex>)"},
+        {"tool pin length", [](Image& i) { i.strings[35] = "sha384:ab12"; },
+         "METADATA: tool 2: pin: string id 35 is not a hash (sha256:<64 lowercase hex> or sha384:<96 lowercase "
+         "hex>)"},
+        {"tool callers", [](Image& i) { i.tools[1].callers = 5; },
+         "METADATA: tool 1: callers: set index 5 is out of range (the image has 5 constant sets)"},
+        {"tool callers not agents", [](Image& i) { i.tools[1].callers = 0; },
+         "METADATA: tool 1: callers: set 0: element 0: 8 is not the name of an agent (the string id of a declared "
+         "agent's name)"},
+        {"tool callers not strings", [](Image& i) { i.sets[4].push_back(std::uint64_t{1} << 32); },
+         "METADATA: tool 1: callers: set 4: element 2: 4294967296 is not the name of an agent (the string id of a "
+         "declared agent's name)"},
         {"tool parameters cap", [](Image& i) { i.tools[2].params.resize(schema::kMaxToolParams + 1); },
          "METADATA: tool 2: 17 parameters exceed the limit of 16", false},
         {"parameter name", [](Image& i) { i.tools[1].params[1].name = 46; },
@@ -692,10 +763,10 @@ std::vector<Case> validateCases() {
          "METADATA: data 0: region: string id 46 is out of range (the string table has 46 strings)"},
         {"data owner", [](Image& i) { i.data[0].owner = 47; },
          "METADATA: data 0: owner: string id 47 is out of range (the string table has 46 strings)"},
-        {"data purposes", [](Image& i) { i.data[0].purposes = 4; },
-         "METADATA: data 0: purposes: set index 4 is out of range (the image has 4 constant sets)"},
+        {"data purposes", [](Image& i) { i.data[0].purposes = 5; },
+         "METADATA: data 0: purposes: set index 5 is out of range (the image has 5 constant sets)"},
         {"data fields", [](Image& i) { i.data[1].fields = kNone; },
-         "METADATA: data 1: fields: set index 4294967295 is out of range (the image has 4 constant sets)"},
+         "METADATA: data 1: fields: set index 4294967295 is out of range (the image has 5 constant sets)"},
         // dynamic sets
         {"dynamic set slot", [slots](Image& i) { i.dynamicSets[0].elements[0].value = slots; },
          "METADATA: dynamic set 0: element 0: slot " + std::to_string(slots) + " is out of range (the context has " +

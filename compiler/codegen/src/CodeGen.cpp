@@ -125,6 +125,7 @@ private:
 
     // ---- tables
     void buildTables();
+    void toolCallers();
     std::uint32_t constSet(std::vector<std::uint64_t> items);
     std::uint32_t matcher(policy::Matcher::Kind kind, const std::vector<std::string>& patterns);
     std::uint64_t literalSlotValue(const Expr& e, TypeKind type);
@@ -210,6 +211,7 @@ void Generator::collectStrings() {
     for (const auto& [name, t] : model_.tools) {
         pool_.insert(name);
         pool_.insert(name.substr(0, name.find('.')));
+        if (!t.pin.empty()) pool_.insert(t.pin);
         for (const auto& p : t.params) pool_.insert(p.name);
     }
     for (const auto& [name, d] : model_.data) {
@@ -356,7 +358,7 @@ void Generator::buildTables() {
         if (t.resultLabel) row.label = static_cast<std::uint32_t>(*t.resultLabel);
         row.sink = t.sink;
         row.privileged = t.privileged;
-        row.pinned = !t.pin.empty();
+        if (!t.pin.empty()) row.pin = sid(t.pin);  // the parser lowercased the digits: the canonical text
         for (const auto& p : t.params) row.params.push_back({sid(p.name), schemaType(p.type)});
         image_.tools.push_back(std::move(row));
     }
@@ -473,6 +475,35 @@ void Generator::buildTables() {
             rules_.push_back({body, row.kind, static_cast<std::uint32_t>(image_.rules.size())});
             image_.rules.push_back(std::move(row));
         }
+    }
+    toolCallers();
+}
+
+// Tool::callers, for a gateway that shows an agent only the tools it could ever be allowed: every agent that the
+// subject of a permit rule covering the tool names. Conditions, rate limits, consent and `governs` scoping can only
+// narrow a permit, so leaving them out over-approximates, which is the safe side.
+void Generator::toolCallers() {
+    std::vector<bool> everyone(image_.tools.size(), false);
+    std::vector<std::vector<std::uint32_t>> agents(image_.tools.size());
+    for (const RuleRef& r : rules_) {
+        const Body& b = *r.body;
+        if (r.kind != policy::Rule::Kind::Permit || b.action != Action::Tool) continue;
+        const bool any = !b.subject || b.subject->kind == AgentPattern::Kind::Any;
+        const std::vector<std::uint32_t> named = any ? std::vector<std::uint32_t>{} : agentsOf(*b.subject);
+        std::size_t i = 0;
+        for (const auto& [name, _] : model_.tools) {
+            if (!b.target || sema::patternMatches(*b.target, name)) {
+                if (any) everyone[i] = true;
+                agents[i].insert(agents[i].end(), named.begin(), named.end());
+            }
+            ++i;
+        }
+    }
+    for (std::size_t i = 0; i < image_.tools.size(); ++i) {
+        if (everyone[i]) continue;  // kNone: every declared agent may be allowed
+        std::vector<std::uint64_t> names;
+        for (std::uint32_t a : agents[i]) names.push_back(image_.agents[a].name);
+        image_.tools[i].callers = constSet(std::move(names));  // empty when no permit names the tool
     }
 }
 

@@ -336,6 +336,13 @@ bundle::Measurement Monitor::measurement() const {
     return snap ? snap->measurement : bundle::Measurement{};
 }
 
+std::shared_ptr<const policy::Image> Monitor::image() const {
+    auto snap = current();
+    if (!snap) return nullptr;
+    const policy::Image* image = &snap->engine.image();
+    return std::shared_ptr<const policy::Image>(std::move(snap), image);  // aliasing: owns the snapshot
+}
+
 Result<bundle::Measurement> Monitor::loadFile(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return bundle::Error{"cannot open bundle `" + path + "`"};
@@ -969,6 +976,16 @@ std::uint64_t Monitor::log(LogEntry::Kind kind, std::string request, std::string
         return 0;
     }
     return *seq;
+}
+
+Result<std::uint64_t> Monitor::record(LogEntry::Kind kind, std::string_view request, std::string_view decision) {
+    if (!options_.log) return std::uint64_t{0};
+    auto snap = current();
+    std::string error;
+    const std::uint64_t seq =
+        log(kind, std::string(request), std::string(decision), snap ? snap->measurement : bundle::Measurement{}, error);
+    if (!error.empty()) return bundle::Error{"decision log: " + error};
+    return seq;
 }
 
 // ---- approvals ----

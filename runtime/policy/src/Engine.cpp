@@ -354,7 +354,7 @@ bool Engine::begin(Action action, std::uint32_t target, std::uint32_t agent, std
         if (t.label != kNone) policy::setSlot(out, layout, kSlots.toolLabel, t.label);
         policy::setSlot(out, layout, kSlots.toolSink, t.sink);
         policy::setSlot(out, layout, kSlots.toolPrivileged, t.privileged);
-        policy::setSlot(out, layout, kSlots.toolPinned, t.pinned);
+        policy::setSlot(out, layout, kSlots.toolPinned, t.pinned());
     } else if (target != kNone) {
         const Data& d = image_.data[target];
         policy::setSlot(out, layout, kSlots.dataName, d.name);

@@ -118,7 +118,8 @@ std::vector<std::uint8_t> encodeMetadata(const Image& image) {
         w.u32(t.label);
         w.boolean(t.sink);
         w.boolean(t.privileged);
-        w.boolean(t.pinned);
+        w.u32(t.pin);
+        w.u32(t.callers);
         w.count(t.params.size());
         for (const Param& p : t.params) {
             w.u32(p.name);
@@ -333,7 +334,7 @@ constexpr std::uint64_t kMinMatcher = 1 + 4;
 constexpr std::uint64_t kAttributeSize = 4 + 1;
 constexpr std::uint64_t kMinAgent = 3 * 4 + 4;
 constexpr std::uint64_t kSlotValueSize = 1 + 8;
-constexpr std::uint64_t kMinTool = 3 * 4 + 3 + 4;
+constexpr std::uint64_t kMinTool = 3 * 4 + 2 + 2 * 4 + 4;
 constexpr std::uint64_t kParamSize = 4 + 1;
 constexpr std::uint64_t kDataSize = 6 * 4;
 constexpr std::uint64_t kMinDynamicSet = 4;
@@ -449,7 +450,8 @@ void decodeMetadata(Reader& r, Image& image) {
         t.label = r.u32("label");
         t.sink = r.boolean("sink");
         t.privileged = r.boolean("privileged");
-        t.pinned = r.boolean("pinned");
+        t.pin = r.u32("pin");
+        t.callers = r.u32("callers");
         t.params.resize(r.count("parameter count", "parameters", kParamSize, schema::kMaxToolParams));
         for (std::size_t k = 0; k < t.params.size(); ++k) {
             Reader::Scope inner(r, "parameter", k);

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -344,10 +345,36 @@ std::optional<Error> checkAgents(const Image& image) {
     return std::nullopt;
 }
 
+// The canonical text of a hash (docs/requests.md): "sha256:" and 64 lowercase hex digits, or "sha384:" and 96.
+bool canonicalHash(const std::string& text) {
+    const std::string_view t(text);
+    const std::size_t digits = t.starts_with("sha256:") ? 64 : t.starts_with("sha384:") ? 96 : 0;
+    if (digits == 0 || t.size() != 7 + digits) return false;
+    return t.substr(7).find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// What is wrong with a tool's callers set (a constant set index, in range), or nothing: every element must be the
+// name of a declared agent. Runs after checkAgents, so the agents are sorted by name.
+std::optional<std::string> badCallers(const Image& image, std::uint32_t index) {
+    const auto& set = image.sets[index];
+    for (std::size_t k = 0; k < set.size(); ++k) {
+        const std::uint64_t id = set[k];
+        auto it = std::lower_bound(image.agents.begin(), image.agents.end(), id,
+                                   [](const Agent& a, std::uint64_t name) { return a.name < name; });
+        if (it == image.agents.end() || it->name != id) {
+            return "set " + num(index) + ": " + at("element", k) + num(id) +
+                   " is not the name of an agent (the string id of a declared agent's name)";
+        }
+    }
+    return std::nullopt;
+}
+
 std::optional<Error> checkTools(const Image& image) {
     if (image.tools.size() > kMaxTools) {
         return fail("METADATA", num(image.tools.size()) + " tools exceed the limit of " + num(kMaxTools));
     }
+    // Tools may share a callers set: each is checked once, so the work stays linear in the image.
+    std::vector<bool> callersChecked(image.sets.size(), false);
     for (std::size_t i = 0; i < image.tools.size(); ++i) {
         const Tool& t = image.tools[i];
         const std::string where = at("tool", i);
@@ -359,6 +386,18 @@ std::optional<Error> checkTools(const Image& image) {
         }
         if (auto p = badString(image, t.provider)) return fail("METADATA", where + "provider: " + *p);
         if (auto p = badOptionalLabel(image, t.label)) return fail("METADATA", where + "label: " + *p);
+        if (auto p = badOptionalString(image, t.pin)) return fail("METADATA", where + "pin: " + *p);
+        if (t.pinned() && !canonicalHash(image.text(t.pin))) {
+            return fail("METADATA", where + "pin: string id " + num(t.pin) +
+                                        " is not a hash (sha256:<64 lowercase hex> or sha384:<96 lowercase hex>)");
+        }
+        if (t.callers != kNone) {
+            if (auto p = badSet(image, t.callers)) return fail("METADATA", where + "callers: " + *p);
+            if (!callersChecked[t.callers]) {
+                if (auto p = badCallers(image, t.callers)) return fail("METADATA", where + "callers: " + *p);
+                callersChecked[t.callers] = true;
+            }
+        }
         if (t.params.size() > schema::kMaxToolParams) {
             return fail("METADATA", where + num(t.params.size()) + " parameters exceed the limit of " +
                                         num(schema::kMaxToolParams));

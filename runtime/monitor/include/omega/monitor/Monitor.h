@@ -190,6 +190,9 @@ public:
     Result<bundle::Measurement> loadFile(const std::string& path);
     bool loaded() const;
     bundle::Measurement measurement() const;  // of the loaded bundle (zeros when none)
+    // The loaded bundle's policy image (null when none), for callers that read its tables (a gateway: tools, pins,
+    // callers). It shares ownership of the bundle, so it stays valid and unchanged across a reload.
+    std::shared_ptr<const policy::Image> image() const;
     std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
     // Decides, then updates the state (section 10 of docs/language.md) and logs. Never throws; every error denies.
@@ -214,6 +217,12 @@ public:
     // an event after the head was taken. Fails when no bundle is loaded or the provider fails.
     Result<Attestation> attest(const attest::Nonce& nonce, attest::Provider& provider,
                                const std::optional<attest::Sha384>& gpuEvidence = std::nullopt);
+
+    // Logs what an enforcement point decided or saw itself (omega-gate's built-in denials of shadowing tools and
+    // changed tool descriptions, and its findings), with the loaded bundle's measurement: a Decision record with a
+    // one-line request and decision, or an Event with `decision` only. The record's seq; 0 when no log is kept.
+    // An error when the log refused it (the caller then denies what it was about to allow).
+    Result<std::uint64_t> record(LogEntry::Kind kind, std::string_view request, std::string_view decision);
 
     // What the state holds now, for status calls and tests.
     struct Stats {

@@ -82,8 +82,14 @@ struct Tool {
     std::uint32_t label = kNone;  // lattice index of `returns`
     bool sink = false;
     bool privileged = false;
-    bool pinned = false;
+    std::uint32_t pin = kNone;  // string id of the `pin` hash, "sha256:<64 hex>" or "sha384:<96 hex>"
+    // The agents some permit rule for this tool could allow, judged by its target and `by` patterns alone (not its
+    // condition, rate limit, consent or `governs` scope): an agent outside it is never allowed the tool. kNone: a
+    // permit admits every agent; otherwise a constant set index (agent name string ids), empty when no permit
+    // names the tool.
+    std::uint32_t callers = kNone;
     std::vector<Param> params;  // at most schema::kMaxToolParams; parameter k is in slot argsSlot() + k
+    bool pinned() const { return pin != kNone; }
     friend bool operator==(const Tool&, const Tool&) = default;
 };
 

@@ -13,8 +13,9 @@
 
 namespace omega::policy {
 
-// The first field of METADATA. An image in any other version is rejected.
-inline constexpr std::uint32_t kImageFormatVersion = 1;
+// The first field of METADATA. An image in any other version is rejected. Version 2: a tool record holds its pin
+// and its possible callers instead of a `pinned` bool.
+inline constexpr std::uint32_t kImageFormatVersion = 2;
 
 // Hard caps on what an image may hold (docs/bundle.md 8.9). The decoder checks a count against its cap, and against
 // the bytes left in its section, before it allocates anything for it; validate() checks them all again.
@@ -47,7 +48,7 @@ std::vector<bundle::Section> toSections(const Image& image);
 
 // Strict decoding of the six sections, then validate(). The result is a valid image or an error naming the
 // section, the byte offset in it where there is one, the table and index, and the problem. SOURCES_MERKLE must be
-// absent (format version 1 does not use it).
+// absent (format version 2 does not use it).
 bundle::Result<Image> fromSections(const bundle::Bundle& bundle);
 // The same from content sections as toSections() returns them, in any order; a type may appear only once.
 bundle::Result<Image> fromSections(std::span<const bundle::Section> sections);
