@@ -82,3 +82,7 @@ if echo "$targets" | grep -q gate_http_fuzzer; then
     corpus="$build/corpus/http"; mkdir -p "$corpus"; cp "$root"/tests/fuzz/seeds/http/* "$corpus/"
     run gate_http_fuzzer "$corpus" -max_len=8192
 fi
+if echo "$targets" | grep -q gate_message_fuzzer; then
+    corpus="$build/corpus/gate"; mkdir -p "$corpus"; cp "$root"/tests/fuzz/seeds/gate/* "$corpus/"
+    run gate_message_fuzzer "$corpus" -max_len=16384
+fi

@@ -20,6 +20,21 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Node.js and npm run the gateway's tests with MCP and A2A software from npm (tests/gateway, exact versions in its
+# package-lock.json). Debian's packages when the machine has no Node.js of its own.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "setup: installing nodejs npm"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+if [ ! -d "$root/tests/gateway/node_modules" ] ||
+   [ "$root/tests/gateway/package-lock.json" -nt "$root/tests/gateway/node_modules/.package-lock.json" ]; then
+    echo "setup: npm ci in tests/gateway"
+    (cd "$root/tests/gateway" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build"
 

@@ -1,0 +1,441 @@
+// The gate's policy side (Guard.h): declared tools from the bundle, observed tool surfaces, requests to the monitor,
+// tool-list filtering and result redaction.
+#include "omega/gate/Guard.h"
+
+#include "omega/bundle/Bundle.h"
+#include "omega/policy/Image.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+
+namespace omega::gate {
+namespace {
+
+constexpr std::string_view kHashedMembers[] = {"name",        "title",        "description",
+                                               "inputSchema", "outputSchema", "annotations"};
+
+bool contains(const std::vector<std::string>& v, std::string_view s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+std::string toolHash(const json::Parsed& p, json::Value tool) {
+    std::vector<json::Value> members;
+    for (json::Value m : tool.items())
+        if (std::find(std::begin(kHashedMembers), std::end(kHashedMembers), m.key()) != std::end(kHashedMembers))
+            members.push_back(m);
+    std::sort(members.begin(), members.end(), [](json::Value a, json::Value b) { return a.key() < b.key(); });
+    std::string text = "{";
+    for (std::size_t i = 0; i < members.size(); ++i) {
+        if (i) text += ',';
+        json::appendString(text, members[i].key());
+        text += ':';
+        json::appendCanonical(text, p, members[i]);
+    }
+    text += '}';
+    std::uint8_t digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+    return "sha256:" + bundle::toHex(digest);
+}
+
+Guard::Guard(monitor::Monitor& monitor, const GateConfig& config) : monitor_(monitor), config_(config) {}
+
+std::shared_ptr<const Guard::Tables> Guard::tables() {
+    const std::uint64_t generation = monitor_.generation();
+    {
+        std::lock_guard lock(mutex_);
+        if (tables_ && tables_->generation == generation) return tables_;
+    }
+    auto t = std::make_shared<Tables>();
+    t->generation = generation;
+    if (auto image = monitor_.image()) {
+        t->generation = monitor_.generation();
+        for (const policy::Tool& tool : image->tools) {
+            Declared d;
+            d.name = image->text(tool.name);
+            d.provider = image->text(tool.provider);
+            if (tool.pin != policy::kNone) d.pin = image->text(tool.pin);
+            if (tool.callers == policy::kNone) {
+                d.anyCaller = true;
+            } else {
+                for (std::uint64_t id : image->sets[tool.callers])
+                    d.callers.insert(image->text(static_cast<std::uint32_t>(id)));
+            }
+            const std::string shortName = d.name.substr(d.provider.size() + 1);
+            t->byShort[shortName].push_back(d.name);
+            t->tools.emplace(d.name, std::move(d));
+        }
+    }
+    std::lock_guard lock(mutex_);
+    tables_ = t;
+    return t;
+}
+
+std::string policyToolName(std::string_view tool) {
+    std::string out(tool);
+    for (char& c : out)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
+    return out;
+}
+
+Guard::Resolved Guard::resolve(const Tables& t, const std::string& server, std::string_view mcpName) const {
+    Resolved r;
+    const std::string tool = policyToolName(mcpName);
+    r.target = server + "." + tool;
+    if (auto it = t.tools.find(r.target); it != t.tools.end()) {
+        r.declared = &it->second;
+        return r;
+    }
+    if (auto it = t.byShort.find(tool); it != t.byShort.end() && !it->second.empty()) {
+        // Another server's tool of this name: offering it here is shadowing (MCPSecBench's tool shadowing).
+        r.target = it->second.front();
+        r.declared = &t.tools.find(r.target)->second;
+        r.shadowing = true;
+    }
+    return r;
+}
+
+std::string Guard::expectedHash(const Resolved& r) const {
+    if (r.declared && !r.declared->pin.empty()) return r.declared->pin;
+    if (auto it = config_.pins.find(r.target); it != config_.pins.end()) return it->second;
+    return "";
+}
+
+bool Guard::observe(const std::string& server, std::string_view tool, const std::string& hash, const Resolved& r) {
+    std::string first;
+    {
+        std::lock_guard lock(mutex_);
+        Seen& s = seen_[server][std::string(tool)];
+        if (s.firstHash.empty()) s.firstHash = hash;
+        s.hash = hash;
+        s.current = true;
+        first = s.firstHash;
+    }
+    const std::string expected = expectedHash(r);
+    if (!expected.empty()) return hash != expected;
+    return config_.trustFirstSeen && hash != first;
+}
+
+void Guard::finding(const std::string& key, const std::string& what) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!findings_.insert(key).second) return;
+    }
+    std::string event = "{\"event\":\"gate\",\"finding\":";
+    json::appendString(event, what);
+    event += '}';
+    (void)monitor_.record(monitor::LogEntry::Kind::Event, "", event);
+}
+
+std::optional<std::string> Guard::observeToolList(const std::string& server, const json::Parsed& p,
+                                                  json::Value result) {
+    auto t = tables();
+    if (auto tools = result.find("tools"); tools && tools->isArray()) {
+        for (json::Value tool : tools->items()) {
+            auto name = tool.find("name");
+            if (!tool.isObject() || !name || !name->isString()) continue;
+            const Resolved r = resolve(*t, server, name->string());
+            observe(server, name->string(), toolHash(p, tool), r);
+        }
+    }
+    if (auto next = result.find("nextCursor"); next && next->isString()) return std::string(next->string());
+    return std::nullopt;
+}
+
+std::string Guard::filterToolList(const std::string& server, const Caller& caller, const json::Parsed& p,
+                                  json::Value result) {
+    auto t = tables();
+    std::string out = "{";
+    bool firstMember = true;
+    for (json::Value member : result.items()) {
+        if (!firstMember) out += ',';
+        firstMember = false;
+        json::appendString(out, member.key());
+        out += ':';
+        if (member.key() != "tools" || !member.isArray()) {
+            json::appendValue(out, p, member);
+            continue;
+        }
+        out += '[';
+        bool firstTool = true;
+        for (json::Value tool : member.items()) {
+            auto name = tool.find("name");
+            if (!tool.isObject() || !name || !name->isString()) continue;  // not a tool: nobody may call it
+            const std::string toolName(name->string());
+            const std::string hash = toolHash(p, tool);
+            const Resolved r = resolve(*t, server, toolName);
+            const bool changed = observe(server, toolName, hash, r);
+            const std::string where = "server `" + server + "` tool `" + toolName + "`";
+            if (!r.declared) {
+                finding("undeclared " + server + "." + toolName,
+                        where + " is not declared in the policy: hidden, and calls are denied");
+                continue;
+            }
+            if (r.shadowing) {
+                finding("shadow " + server + "." + toolName + " " + hash, where + " shadows `" + r.target +
+                                                                              "` of server `" + r.declared->provider +
+                                                                              "`: hidden, and calls are denied");
+                continue;
+            }
+            if (changed) {
+                const std::string expected = expectedHash(r);
+                finding("changed " + r.target + " " + hash, where + " changed its description or schema (" + hash +
+                                                                ", expected " +
+                                                                (expected.empty() ? "the first one seen" : expected) +
+                                                                "): a rug pull; hidden, and calls are denied");
+                continue;
+            }
+            if (!r.declared->anyCaller && !r.declared->callers.count(caller.agent)) continue;
+            if (!firstTool) out += ',';
+            firstTool = false;
+            json::appendValue(out, p, tool);
+        }
+        out += ']';
+    }
+    return out + "}";
+}
+
+void Guard::invalidate(const std::string& server) {
+    std::lock_guard lock(mutex_);
+    for (auto& [tool, s] : seen_[server]) s.current = false;
+}
+
+std::string Guard::requestFields(const Caller& caller, std::string_view root) const {
+    std::string out;
+    if (!caller.fields) return out;
+    for (const Field& f : *caller.fields) {
+        if (f.path.compare(0, root.size() + 1, std::string(root) + ".") != 0) continue;
+        if (!out.empty()) out += ',';
+        json::appendString(out, f.path.substr(root.size() + 1));
+        out += ':';
+        out += f.json;
+    }
+    return out;
+}
+
+Check Guard::decide(std::string request, std::string target) {
+    Check c;
+    c.target = std::move(target);
+    c.decision = monitor_.decide(request);
+    switch (c.decision.verdict) {
+        case monitor::Verdict::Allow:
+            c.kind = Check::Kind::Allow;
+            c.redact = c.decision.redact;
+            break;
+        case monitor::Verdict::Pending: c.kind = Check::Kind::Pending; break;
+        case monitor::Verdict::Deny:
+            c.kind = Check::Kind::Deny;
+            c.message = "denied by policy: " + (c.decision.error.empty() ? c.decision.reason : c.decision.error);
+            break;
+    }
+    return c;
+}
+
+void Guard::gateDeny(Check& c, const std::string& request, std::string message) {
+    // The monitor's own verdict stays in the log; the gate's denial is recorded after it with the same request.
+    c.kind = Check::Kind::Deny;
+    c.message = std::move(message);
+    std::string decision = "{\"decision\":\"deny\",\"reason\":";
+    json::appendString(decision, c.message);
+    decision += ",\"by\":\"omega-gate\",\"monitor_log_seq\":" + std::to_string(c.decision.logSeq) + "}";
+    auto seq = monitor_.record(monitor::LogEntry::Kind::Decision, request, decision);
+    c.decision.verdict = monitor::Verdict::Deny;
+    c.decision.reason = c.message;
+    c.decision.logSeq = seq ? *seq : 0;
+    c.redact.clear();
+}
+
+Check Guard::checkCall(const std::string& server, const Caller& caller, std::string_view tool, const json::Parsed& p,
+                       std::optional<json::Value> arguments, bool afterList) {
+    auto t = tables();
+    const Resolved r = resolve(*t, server, tool);
+    bool changed = false, unlisted = false;
+    if (r.declared && !r.shadowing) {
+        const std::string expected = expectedHash(r);
+        std::lock_guard lock(mutex_);
+        auto s = seen_.find(server);
+        const Seen* seen = nullptr;
+        if (s != seen_.end())
+            if (auto it = s->second.find(tool); it != s->second.end() && it->second.current) seen = &it->second;
+        if (!seen && !afterList) {
+            Check c;
+            c.kind = Check::Kind::NeedToolList;
+            c.target = r.target;
+            return c;
+        }
+        unlisted = !seen;
+        if (seen)
+            changed =
+                expected.empty() ? (config_.trustFirstSeen && seen->hash != seen->firstHash) : seen->hash != expected;
+    }
+
+    std::string request = "{\"action\":\"tool\",\"target\":";
+    json::appendString(request, r.target);
+    request += ",\"agent\":";
+    json::appendString(request, caller.agent);
+    request += ",\"args\":";
+    if (arguments && arguments->isObject())
+        json::appendValue(request, p, *arguments);
+    else if (arguments && !arguments->isNull())
+        request += "null";  // not an object: the decoder denies it with a clear error
+    else
+        request += "{}";
+    request += ",\"session\":{\"id\":";
+    json::appendString(request, caller.session);
+    request += "},\"tool\":{\"server\":";
+    json::appendString(request, server);
+    request += ",\"description_changed\":";
+    request += changed ? "true" : "false";
+    request += '}';
+    if (std::string fields = requestFields(caller, "request"); !fields.empty())
+        request += ",\"request\":{" + fields + "}";
+    request += '}';
+
+    Check c = decide(request, r.target);
+    if (r.shadowing)
+        gateDeny(c, request,
+                 "denied by the gate: server `" + server + "` offers `" + std::string(tool) +
+                     "`, which the policy gives to `" + r.target + "` (tool shadowing)");
+    else if (unlisted)
+        gateDeny(c, request, "denied by the gate: server `" + server + "` does not list `" + std::string(tool) + "`");
+    else if (changed)
+        gateDeny(c, request,
+                 "denied by the gate: the description or schema of `" + r.target +
+                     "` changed since it was pinned or first seen (rug pull)");
+    return c;
+}
+
+Check Guard::checkSend(const Caller& caller, const std::string& recipient, std::string_view label, std::uint64_t size,
+                       std::string_view kind) {
+    std::string request = "{\"action\":\"send\",\"agent\":";
+    json::appendString(request, caller.agent);
+    request += ",\"recipient\":";
+    json::appendString(request, recipient);
+    request += ",\"session\":{\"id\":";
+    json::appendString(request, caller.session);
+    request += "},\"message\":{\"size\":" + std::to_string(size) + ",\"kind\":";
+    json::appendString(request, kind);
+    if (!label.empty()) {
+        request += ",\"label\":";
+        json::appendString(request, label);
+    }
+    if (std::string fields = requestFields(caller, "message"); !fields.empty()) request += "," + fields;
+    request += '}';
+    if (std::string fields = requestFields(caller, "request"); !fields.empty())
+        request += ",\"request\":{" + fields + "}";
+    request += '}';
+    return decide(request, recipient);
+}
+
+Check Guard::awaitApproval(Check pending) {
+    const monitor::Approval state =
+        monitor_.wait(pending.decision.pendingId, std::chrono::milliseconds(config_.approvalTimeoutMs));
+    if (state == monitor::Approval::Approved) {
+        pending.kind = Check::Kind::Allow;
+        pending.redact = pending.decision.redact;
+        return pending;
+    }
+    pending.kind = Check::Kind::Deny;
+    pending.message = state == monitor::Approval::Pending
+                          ? "approval timed out after " + std::to_string(config_.approvalTimeoutMs) + " ms"
+                          : std::string("approval ") + monitor::approvalName(state);
+    return pending;
+}
+
+std::string Guard::redactValue(const json::Parsed& p, json::Value v, const std::vector<std::string>& fields) {
+    std::string out;
+    json::appendValue(out, p, v, [&](std::string_view key, json::Value) { return contains(fields, key); });
+    return out;
+}
+
+namespace {
+
+// A text that may hold JSON: redacted when it parses, withheld when it does not.
+void redactText(std::string& out, std::string_view text, const std::vector<std::string>& fields) {
+    json::Parsed inner;
+    std::string error;
+    if (json::parse(std::string(text), inner, error, text.size() + 1) &&
+        (inner.root().isObject() || inner.root().isArray())) {
+        json::appendString(out, Guard::redactValue(inner, inner.root(), fields));
+        return;
+    }
+    std::string list;
+    for (const auto& f : fields) list += (list.empty() ? "" : ", ") + f;
+    json::appendString(out, "[withheld by omega-gate: the policy requires the fields " + list +
+                                " removed, and this text is not JSON]");
+}
+
+void redactContentItem(std::string& out, const json::Parsed& p, json::Value item,
+                       const std::vector<std::string>& fields) {
+    auto type = item.find("type");
+    const std::string_view kind = type && type->isString() ? type->string() : "";
+    out += '{';
+    bool first = true;
+    for (json::Value m : item.items()) {
+        if (!first) out += ',';
+        first = false;
+        json::appendString(out, m.key());
+        out += ':';
+        if (kind == "text" && m.key() == "text" && m.isString()) {
+            redactText(out, m.string(), fields);
+        } else if (kind == "resource" && m.key() == "resource" && m.isObject()) {
+            out += '{';
+            bool f2 = true;
+            for (json::Value r : m.items()) {
+                if (r.key() == "blob") continue;  // bytes cannot be searched for fields: left out
+                if (!f2) out += ',';
+                f2 = false;
+                json::appendString(out, r.key());
+                out += ':';
+                if (r.key() == "text" && r.isString())
+                    redactText(out, r.string(), fields);
+                else
+                    json::appendValue(out, p, r);
+            }
+            out += '}';
+        } else {
+            out += Guard::redactValue(p, m, fields);
+        }
+    }
+    out += '}';
+}
+
+}  // namespace
+
+std::string Guard::redactResult(const json::Parsed& p, json::Value result, const std::vector<std::string>& fields) {
+    if (fields.empty() || !result.isObject()) return redactValue(p, result, {});
+    std::string out = "{";
+    bool first = true;
+    for (json::Value m : result.items()) {
+        if (!first) out += ',';
+        first = false;
+        json::appendString(out, m.key());
+        out += ':';
+        if (m.key() == "content" && m.isArray()) {
+            out += '[';
+            bool f2 = true;
+            for (json::Value item : m.items()) {
+                if (!f2) out += ',';
+                f2 = false;
+                if (item.isObject())
+                    redactContentItem(out, p, item, fields);
+                else
+                    out += redactValue(p, item, fields);
+            }
+            out += ']';
+        } else {
+            out += redactValue(p, m, fields);
+        }
+    }
+    return out + "}";
+}
+
+std::string Guard::denyReply(std::string_view id, const Check& check) {
+    const bool approval = check.decision.verdict == monitor::Verdict::Pending;
+    return json::errorReply(id, approval ? json::kApprovalRefused : json::kDenied, check.message,
+                            check.decision.json());
+}
+
+}  // namespace omega::gate
