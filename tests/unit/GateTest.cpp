@@ -71,10 +71,10 @@ TEST(GateJson, ClassifiesJsonRpcMessages) {
 }
 
 TEST(GateJson, ErrorRepliesAreJsonRpc) {
-    const auto reply = Json::parse(json::errorReply("\"q\"", -32001, "no \"way\"", R"({"decision":"deny"})"));
+    const auto reply = Json::parse(json::errorReply("\"q\"", -32090, "no \"way\"", R"({"decision":"deny"})"));
     EXPECT_EQ(reply["jsonrpc"], "2.0");
     EXPECT_EQ(reply["id"], "q");
-    EXPECT_EQ(reply["error"]["code"], -32001);
+    EXPECT_EQ(reply["error"]["code"], -32090);
     EXPECT_EQ(reply["error"]["message"], "no \"way\"");
     EXPECT_EQ(reply["error"]["data"]["decision"], "deny");
 }
@@ -363,6 +363,32 @@ TEST_F(GateSession, ResultsAreRedacted) {
     // Answers to other requests pass unchanged.
     EXPECT_EQ(s.fromServer(R"({"jsonrpc":"2.0","id":99,"result":{"ssn":"1"}})"),
               R"({"jsonrpc":"2.0","id":99,"result":{"ssn":"1"}})");
+}
+
+TEST_F(GateSession, AnIdInFlightIsNotReused) {
+    auto s = session("fs", "alice");
+    list(s, {tool("lookup", "l")});
+    ASSERT_EQ(s.fromClient(call(1, "lookup", R"({"id":"p1"})")).kind, Step::Kind::Forward);
+    // The ping would take the redacted call's place when the server answers.
+    EXPECT_EQ(errorOf(s.fromClient(R"({"jsonrpc":"2.0","id":1,"method":"ping"})"))["code"], json::kInvalidRequest);
+    const Json out =
+        Json::parse(s.fromServer(R"({"jsonrpc":"2.0","id":1,"result":{"structuredContent":{"ssn":"1"}}})"));
+    EXPECT_EQ(out["result"]["structuredContent"], Json::object());
+    // Answered, the id is free again.
+    EXPECT_EQ(s.fromClient(R"({"jsonrpc":"2.0","id":1,"method":"ping"})").kind, Step::Kind::Forward);
+}
+
+TEST_F(GateSession, OutputSchemasLetRedactedResultsThrough) {
+    auto s = session("fs", "alice");
+    Step step = s.fromClient(R"({"jsonrpc":"2.0","id":"L","method":"tools/list"})");
+    ASSERT_EQ(step.kind, Step::Kind::Forward);
+    const std::string listed =
+        R"({"jsonrpc":"2.0","id":"L","result":{"tools":[{"name":"lookup","outputSchema":)"
+        R"({"type":"object","required":["name","ssn"],"properties":{"required":{"type":"string"}}}}]}})";
+    const Json out = Json::parse(s.fromServer(listed));
+    const Json schema = out["result"]["tools"][0]["outputSchema"];
+    EXPECT_EQ(schema["required"], Json::parse(R"(["name"])"));      // `ssn` may be redacted
+    EXPECT_EQ(schema["properties"]["required"]["type"], "string");  // a property named `required` is left alone
 }
 
 TEST_F(GateSession, ApprovalsHoldTheCall) {

@@ -172,8 +172,9 @@ void readGate(ConfigReader& r, const Node& n, GateConfig& g, bool stdio) {
                      r.error(value.mark,
                              "a pin must be `sha256:` and 64 lowercase hex digits (`omega-gate pins` "
                              "prints them)");
-                 else if (hash)
-                     g.pins[key.text] = *hash;
+                 else if (hash)  // by the policy's name: `ev.get-sum` and `ev.get_sum` are one tool
+                     g.pins[key.text.substr(0, key.text.find('.') + 1) +
+                            policyToolName(key.text.substr(key.text.find('.') + 1))] = *hash;
              }
          }},
         {"passthrough",

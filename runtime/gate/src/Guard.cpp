@@ -19,6 +19,73 @@ bool contains(const std::vector<std::string>& v, std::string_view s) {
     return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// A tool's output schema, relaxed so that a redacted result still conforms: fields a `redact` obligation may remove
+// are taken out of every `required` list (clients such as the MCP TypeScript SDK validate structuredContent against
+// the schema they listed, and would reject a result the gate has redacted).
+void appendRelaxed(std::string& out, const json::Parsed& p, json::Value v,
+                   const std::set<std::string, std::less<>>& redactable) {
+    if (v.isArray()) {
+        out += '[';
+        bool first = true;
+        for (json::Value item : v.items()) {
+            if (!first) out += ',';
+            first = false;
+            appendRelaxed(out, p, item, redactable);
+        }
+        out += ']';
+        return;
+    }
+    if (!v.isObject()) {
+        json::appendValue(out, p, v);
+        return;
+    }
+    out += '{';
+    bool first = true;
+    for (json::Value m : v.items()) {
+        if (!first) out += ',';
+        first = false;
+        json::appendString(out, m.key());
+        out += ':';
+        bool names = m.key() == "required" && m.isArray();
+        for (json::Value x : m.items()) names = names && x.isString();
+        if (!names) {
+            appendRelaxed(out, p, m, redactable);
+            continue;
+        }
+        out += '[';
+        bool firstName = true;
+        for (json::Value name : m.items()) {
+            if (redactable.count(name.string())) continue;
+            if (!firstName) out += ',';
+            firstName = false;
+            json::appendString(out, name.string());
+        }
+        out += ']';
+    }
+    out += '}';
+}
+
+void appendTool(std::string& out, const json::Parsed& p, json::Value tool,
+                const std::set<std::string, std::less<>>& redactable) {
+    if (redactable.empty()) {
+        json::appendValue(out, p, tool);
+        return;
+    }
+    out += '{';
+    bool first = true;
+    for (json::Value m : tool.items()) {
+        if (!first) out += ',';
+        first = false;
+        json::appendString(out, m.key());
+        out += ':';
+        if (m.key() == "outputSchema")
+            appendRelaxed(out, p, m, redactable);
+        else
+            json::appendValue(out, p, m);
+    }
+    out += '}';
+}
+
 }  // namespace
 
 std::string toolHash(const json::Parsed& p, json::Value tool) {
@@ -68,16 +135,12 @@ std::shared_ptr<const Guard::Tables> Guard::tables() {
             t->tools.emplace(d.name, std::move(d));
         }
     }
+    if (auto image = monitor_.image())
+        for (const policy::Rule& rule : image->rules)
+            for (std::uint32_t field : rule.redact) t->redactable.insert(image->text(field));
     std::lock_guard lock(mutex_);
     tables_ = t;
     return t;
-}
-
-std::string policyToolName(std::string_view tool) {
-    std::string out(tool);
-    for (char& c : out)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
-    return out;
 }
 
 Guard::Resolved Guard::resolve(const Tables& t, const std::string& server, std::string_view mcpName) const {
@@ -190,7 +253,7 @@ std::string Guard::filterToolList(const std::string& server, const Caller& calle
             if (!r.declared->anyCaller && !r.declared->callers.count(caller.agent)) continue;
             if (!firstTool) out += ',';
             firstTool = false;
-            json::appendValue(out, p, tool);
+            appendTool(out, p, tool, t->redactable);
         }
         out += ']';
     }

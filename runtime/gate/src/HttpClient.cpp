@@ -3,6 +3,7 @@
 #include "HttpIo.h"
 #include "omega/gate/Http.h"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -136,6 +137,7 @@ struct Exchange {
     bool bounded;  // a collected body: maxBodyBytes and bodyTimeoutMs apply
     const std::function<void(const ResponseHead&)>& onHead;
     const std::function<bool(std::string_view)>& onData;
+    int stopFd = -1;  // readable once the client is stopped
     bool retry = false;
     bool reusable = false;
     std::uint64_t keepAliveMs = 0;
@@ -145,7 +147,7 @@ struct Exchange {
 
 Result<ResponseHead> Exchange::run(Client::Pool::Conn& c, std::string_view head, std::string_view body) {
     iovec parts[2] = {{const_cast<char*>(head.data()), head.size()}, {const_cast<char*>(body.data()), body.size()}};
-    if (io::writeAll(c.fd, parts, 2, limits.writeTimeoutMs, -1) != io::Status::Ok) {
+    if (io::writeAll(c.fd, parts, 2, limits.writeTimeoutMs, stopFd) != io::Status::Ok) {
         retry = true;
         return Error{"cannot send the request to " + origin + ": the connection failed or timed out"};
     }
@@ -163,11 +165,13 @@ Result<ResponseHead> Exchange::run(Client::Pool::Conn& c, std::string_view head,
                 return Error{"the response head from " + origin + " is larger than " +
                              std::to_string(limits.maxHeaderBytes) + " bytes"};
             scanned = c.in.size() >= 3 ? c.in.size() - 3 : 0;
-            const io::Status s = io::readSome(c.fd, c.in, kReadChunk, any ? headDeadline : firstByte, -1, c.in.empty());
+            const io::Status s =
+                io::readSome(c.fd, c.in, kReadChunk, any ? headDeadline : firstByte, stopFd, c.in.empty());
             if (s == io::Status::Timeout)
                 return Error{any ? "timed out reading the response head from " + origin
                                  : "no response from " + origin + " within " +
                                        std::to_string(limits.responseTimeoutMs) + " ms"};
+            if (s == io::Status::Stopped) return Error{"the client is stopping"};
             if (s != io::Status::Ok) {
                 retry = !any;
                 return Error{"the connection to " + origin + " closed " +
@@ -214,8 +218,8 @@ Result<ResponseHead> Exchange::run(Client::Pool::Conn& c, std::string_view head,
     };
     // Reads more of the body; Closed is left to the caller, for whom it may be the body's end.
     const auto more = [&]() -> Result<bool> {
-        const io::Status s =
-            io::readSome(c.fd, c.in, kReadChunk, bounded ? bodyDeadline : io::after(limits.idleTimeoutMs), -1, true);
+        const io::Status s = io::readSome(c.fd, c.in, kReadChunk,
+                                          bounded ? bodyDeadline : io::after(limits.idleTimeoutMs), stopFd, true);
         if (s == io::Status::Ok) return true;
         if (s == io::Status::Closed) return false;
         if (s == io::Status::Timeout)
@@ -281,9 +285,18 @@ Result<ResponseHead> Exchange::run(Client::Pool::Conn& c, std::string_view head,
 
 }  // namespace
 
-Client::Client(Limits limits) : limits_(limits), pool_(std::make_unique<Pool>()) {}
+Client::Client(Limits limits) : limits_(limits), pool_(std::make_unique<Pool>()) {
+    if (::pipe2(stop_, O_CLOEXEC | O_NONBLOCK) != 0) stop_[0] = stop_[1] = -1;
+}
 
-Client::~Client() = default;
+Client::~Client() {
+    io::closeFd(stop_[0]);
+    io::closeFd(stop_[1]);
+}
+
+void Client::stop() {
+    if (stop_[1] >= 0) (void)!::write(stop_[1], "x", 1);
+}
 
 Result<ResponseHead> Client::request(const Url& url, std::string_view method, const std::string& target,
                                      const Headers& headers, std::string_view body,
@@ -348,7 +361,7 @@ Result<ResponseHead> Client::send(const Url& url, std::string_view method, const
             c = std::make_unique<Pool::Conn>();
             c->fd = *fd;
         }
-        Exchange x{limits_, origin, method == "HEAD", bounded, onHead, onData};
+        Exchange x{limits_, origin, method == "HEAD", bounded, onHead, onData, stop_[0]};
         auto r = x.run(*c, head, body);
         if (!r && x.retry && reused && attempt == 0) continue;
         if (r && x.reusable && !close) {

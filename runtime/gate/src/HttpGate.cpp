@@ -78,6 +78,33 @@ private:
     http::SseParser parser_;
 };
 
+// A2A methods (v0.3 names and v1.0 names): messages are decided; task reads and cancels pass; everything else
+// (push-notification configurations, which make the agent call out to a URL, extended cards, methods the gate does
+// not know) is refused.
+bool a2aChecked(std::string_view m) {
+    return m == "message/send" || m == "message/stream" || m == "SendMessage" || m == "SendStreamingMessage";
+}
+bool a2aPassed(std::string_view m) {
+    for (std::string_view p : {"tasks/get", "tasks/cancel", "tasks/resubscribe", "GetTask", "CancelTask", "ListTasks",
+                               "SubscribeToTask", "TaskSubscription"})
+        if (m == p) return true;
+    return false;
+}
+
+// The kind of a message part: v0.3 says it (`kind`); v1.0 parts are one of `text`, `data`, `file`, `raw`, `url`.
+std::string partKind(json::Value part) {
+    if (auto k = part.find("kind"); k && k->isString()) return std::string(k->string());
+    for (const char* k : {"text", "data", "file", "raw", "url"})
+        if (part.find(k)) return std::string(k == std::string_view("raw") || k == std::string_view("url") ? "file" : k);
+    return "unknown";
+}
+
+bool isJsonRpcInterface(json::Value i) {
+    for (const char* key : {"transport", "protocolBinding"})
+        if (auto t = i.find(key); t && t->isString()) return lower(t->string()) == "jsonrpc";
+    return false;
+}
+
 }  // namespace
 
 Result<std::string> mcpRequest(http::Client& client, const http::Url& url, const std::string& body,
@@ -349,9 +376,16 @@ struct HttpGate::Impl {
                                         rpc.problem.empty() ? "expected a request" : rpc.problem));
             return;
         }
-        const Headers headers = pick(req.headers, {"content-type", "accept"});
-        if (rpc.method != "message/send" && rpc.method != "message/stream") {
-            // tasks/get, tasks/cancel, tasks/resubscribe: about messages that were checked when they were sent.
+        const Headers headers =
+            pick(req.headers, {"content-type", "accept", "a2a-version", "a2a-extensions", "x-a2a-extensions"});
+        if (!a2aChecked(rpc.method)) {
+            if (!a2aPassed(rpc.method)) {
+                answerJson(res, 200,
+                           json::errorReply(rpc.id, json::kDenied,
+                                            "method `" + rpc.method + "` is not allowed through the gate"));
+                return;
+            }
+            // Reading or cancelling tasks concerns messages that were checked when they were sent.
             relay(res, route, "POST", headers, p.text, [](std::string t) { return t; }, {});
             return;
         }
@@ -362,8 +396,7 @@ struct HttpGate::Impl {
         }
         std::set<std::string> kinds;
         if (auto parts = message->find("parts"); parts && parts->isArray())
-            for (json::Value part : parts->items())
-                if (auto k = part.find("kind"); k && k->isString()) kinds.insert(std::string(k->string()));
+            for (json::Value part : parts->items()) kinds.insert(partKind(part));
         std::string kind;
         for (const auto& k : kinds) kind += (kind.empty() ? "" : "+") + k;
         std::string label = route.a2a->label;
@@ -410,16 +443,48 @@ struct HttpGate::Impl {
             return;
         }
         const std::string self = "http://" + host + route.a2a->path;
+        // Every way the card offers to reach the agent leads through the gate: `url` and the JSON-RPC entries of
+        // `additionalInterfaces` (v0.3) and `supportedInterfaces` (v1.0) point at the gate, other transports (gRPC,
+        // HTTP+JSON), which the gate does not carry, are left out, and the authenticated extended card (which could
+        // list them again) is not offered.
+        const auto interfaces = [&](json::Value list) {
+            std::string o = "[";
+            for (json::Value i : list.items()) {
+                if (!i.isObject() || !isJsonRpcInterface(i)) continue;
+                if (o.size() > 1) o += ',';
+                o += '{';
+                bool f = true;
+                for (json::Value m : i.items()) {
+                    if (!f) o += ',';
+                    f = false;
+                    json::appendString(o, m.key());
+                    o += ':';
+                    if (m.key() == "url")
+                        json::appendString(o, self);
+                    else
+                        json::appendValue(o, p, m);
+                }
+                o += '}';
+            }
+            return o + "]";
+        };
         std::string out = "{";
         bool first = true;
         for (json::Value m : p.root().items()) {
-            if (m.key() == "additionalInterfaces") continue;  // they would lead around the gate
+            if (m.key() == "supportsAuthenticatedExtendedCard") continue;
             if (!first) out += ',';
             first = false;
             json::appendString(out, m.key());
             out += ':';
             if (m.key() == "url")
                 json::appendString(out, self);
+            else if (m.key() == "preferredTransport")
+                out += "\"JSONRPC\"";
+            else if ((m.key() == "additionalInterfaces" || m.key() == "supportedInterfaces") && m.isArray())
+                out += interfaces(m);
+            else if (m.key() == "capabilities" && m.isObject())
+                json::appendValue(out, p, m,
+                                  [](std::string_view key, json::Value) { return key == "extendedAgentCard"; });
             else
                 json::appendValue(out, p, m);
         }
@@ -481,6 +546,7 @@ void HttpGate::stop() {
         if (impl_->done) return;
         impl_->done = true;
     }
+    impl_->client.stop();  // ends relays of long-lived upstream streams, so that their handlers return
     if (impl_->server) impl_->server->stop();
     impl_->stopped.notify_all();
 }

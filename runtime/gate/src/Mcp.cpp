@@ -49,7 +49,11 @@ bool McpSession::methodAllowed(std::string_view method) const {
 }
 
 Step McpSession::checked(const std::string& id, std::string text, Check check) {
-    if (check.kind != Check::Kind::Allow) return reply(Guard::denyReply(id, check));
+    if (check.kind != Check::Kind::Allow) {
+        std::lock_guard lock(mutex_);
+        expected_.erase(id);  // a held call's reservation
+        return reply(Guard::denyReply(id, check));
+    }
     {
         std::lock_guard lock(mutex_);
         expected_[id] = Expect{Expect::Kind::ToolCall, std::move(check.redact)};
@@ -74,6 +78,14 @@ Step McpSession::fromClient(std::string text) {
         case json::Rpc::Kind::Response: return forward(std::move(p.text));
         case json::Rpc::Kind::Request: break;
     }
+    {
+        // An id in flight is refused: the server's answer to the second request would be taken for the first's,
+        // and a redaction or a tool-list filter meant for one would be applied to the other, or to neither.
+        std::lock_guard lock(mutex_);
+        if (expected_.count(rpc.id))
+            return reply(json::errorReply(rpc.id, json::kInvalidRequest,
+                                          "request id " + rpc.id + " is already in use by a request in flight"));
+    }
     if (rpc.method == "tools/call") {
         auto name = rpc.params && rpc.params->isObject() ? rpc.params->find("name") : std::nullopt;
         if (!name || !name->isString() || name->string().empty())
@@ -81,6 +93,10 @@ Step McpSession::fromClient(std::string text) {
         auto arguments = rpc.params->find("arguments");
         Check check = guard_.checkCall(server_, caller_, name->string(), p, arguments);
         if (check.kind == Check::Kind::NeedToolList || check.kind == Check::Kind::Pending) {
+            {
+                std::lock_guard lock(mutex_);
+                expected_[rpc.id] = Expect{Expect::Kind::ToolCall, {}};  // reserved while held
+            }
             Step s;
             s.kind = Step::Kind::Hold;
             s.held = std::make_shared<HeldCall>(
@@ -102,6 +118,15 @@ Step McpSession::fromClient(std::string text) {
 }
 
 Step McpSession::finish(HeldCall& held, const ListTools& listTools) {
+    Step step = finishHeld(held, listTools);
+    if (step.kind == Step::Kind::Reply) {
+        std::lock_guard lock(mutex_);
+        expected_.erase(held.id);
+    }
+    return step;
+}
+
+Step McpSession::finishHeld(HeldCall& held, const ListTools& listTools) {
     if (held.check.kind == Check::Kind::NeedToolList) {
         std::string cursor;
         for (int page = 0;; ++page) {

@@ -47,7 +47,7 @@ MCP (Streamable HTTP) and A2A over HTTP at `gate.listen`, in front of the upstre
   --help           this text
   --version        the version
 
-Every call is decided by the policy: a denial is a JSON-RPC error (code -32001) with the reason, the deciding rules
+Every call is decided by the policy: a denial is a JSON-RPC error (code -32090) with the reason, the deciding rules
 and the decision's log record; approvals are answered over the approval socket (omegad's protocol); unknown tools,
 changed tool descriptions and shadowing tools are denied. Signals: SIGHUP reloads the bundle; SIGTERM and SIGINT
 stop (over stdio: passed to the server).
@@ -107,7 +107,8 @@ int pinsCommand(int argc, char** argv) {
         return kStartFailed;
     }
     std::cout << "pins:\n";
-    for (const auto& [tool, hash] : *pins) std::cout << "  " << server << "." << tool << ": \"" << hash << "\"\n";
+    for (const auto& [tool, hash] : *pins)
+        std::cout << "  " << server << "." << omega::gate::policyToolName(tool) << ": \"" << hash << "\"\n";
     return kOk;
 }
 

@@ -75,21 +75,21 @@ test('A2A v0.3: an Internal message is allowed and the real reply arrives, redac
   assert.deepEqual(decision.decision.obligations.redact, ['account_number']);
 });
 
-test('A2A v0.3: a Confidential message is denied with -32001', async (t) => {
+test('A2A v0.3: a Confidential message is denied with -32090', async (t) => {
   const { cardUrl } = await billingBehindGate(t, { v03: true });
   const { client } = await v03Client(cardUrl);
   const error = await client.sendMessage(send('the patient list', 'Confidential')).then(
     (result) => assert.fail(`expected a denial, got ${JSON.stringify(result)}`),
     (e) => e,
   );
-  // The SDK reads -32001 as A2A's TaskNotFoundError (the same code); the gate's message and decision are intact.
-  assert.equal(error.envelopeCode, -32001, String(error.stack));
+  // -32090 is none of A2A's reserved codes (-32001..-32009), so the SDK does not mistake it for one of its errors.
+  assert.equal(error.envelopeCode, -32090, String(error.stack));
   assert.match(error.message, /denied by policy: no rule permits it/);
   assert.equal(error.data.decision, 'deny');
 
   // A message without a label does not satisfy `message.label <= Internal` either.
   const unlabelled = await client.sendMessage(send('no label', undefined)).then(() => null, (e) => e);
-  assert.equal(unlabelled?.envelopeCode, -32001);
+  assert.equal(unlabelled?.envelopeCode, -32090);
 });
 
 test('A2A v0.3: message/stream passes through the gate event by event, redacted', async (t) => {
@@ -111,9 +111,8 @@ test('A2A v0.3: message/stream passes through the gate event by event, redacted'
   assert.match(denied.message, /denied by policy/);
 });
 
-// GATE BUG (expected to fail until omega-gate is fixed): an A2A v1.0 card names its endpoints in
-// `supportedInterfaces[].url`; the gate rewrites only the v0.3 `url` (and drops `additionalInterfaces`), so the card
-// it serves sends v1.0 clients straight to the agent, around the gate.
+// An A2A v1.0 card names its endpoints in `supportedInterfaces[].url`: the gate's card points every JSON-RPC one at
+// the gate and leaves out transports it does not carry, so that no client is sent around it.
 test('A2A v1.0: every endpoint in the gate\'s agent card is the gate', async (t) => {
   const { base, agentUrl, cardUrl } = await billingBehindGate(t, { v03: false });
   const card = await (await fetch(cardUrl, { headers: { 'A2A-Version': '1.0' } })).json();
@@ -122,10 +121,8 @@ test('A2A v1.0: every endpoint in the gate\'s agent card is the gate', async (t)
   assert.doesNotMatch(JSON.stringify(card), new RegExp(agentUrl));
 });
 
-// GATE BUG (expected to fail until omega-gate is fixed): the SDK's default client (A2A v1.0) created from the gate's
-// card URL. Today it talks to the agent directly (the card above), so the Confidential message is delivered and
-// nothing is redacted or logged. Through the gate it must be checked: v1.0's `SendMessage` and
-// `SendStreamingMessage` are the messages of v0.3's `message/send` and `message/stream`.
+// The SDK's default client (A2A v1.0), created from the gate's card URL, talks through the gate: v1.0's
+// `SendMessage` and `SendStreamingMessage` are decided like v0.3's `message/send` and `message/stream`.
 test('A2A v1.0: the SDK\'s default client is checked by the gate', async (t) => {
   const { cardUrl } = await billingBehindGate(t, { v03: false });
   const client = await new ClientFactory().createFromUrl(cardUrl, '');
@@ -138,10 +135,8 @@ test('A2A v1.0: the SDK\'s default client is checked by the gate', async (t) => 
   assert.match(error.message, /denied by policy/);
 });
 
-// GATE BUG (expected to fail until omega-gate is fixed): methods other than message/send and message/stream are
-// relayed unchecked, so A2A v1.0's `SendMessage` passes the gate without a decision (and without the `A2A-Version`
-// header, which the gate does not forward). A message must be decided whatever the protocol version calls it; a
-// method the gate does not know should be refused rather than relayed.
+// A v1.0 `SendMessage` posted to the gate is decided (with the `A2A-Version` header forwarded); methods the gate
+// does not know are refused rather than relayed.
 test('A2A v1.0: a SendMessage posted to the gate is decided by the policy', async (t) => {
   const { base } = await billingBehindGate(t, { v03: false });
   const response = await fetch(base, {
@@ -162,6 +157,6 @@ test('A2A v1.0: a SendMessage posted to the gate is decided by the policy', asyn
     }),
   });
   const answer = await response.json();
-  assert.equal(answer.error?.code, -32001, JSON.stringify(answer));
+  assert.equal(answer.error?.code, -32090, JSON.stringify(answer));
   assert.match(answer.error.message, /denied by policy/);
 });

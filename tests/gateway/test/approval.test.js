@@ -34,9 +34,9 @@ test('a held move runs once granted, and is refused or times out otherwise', asy
   assert.equal(fs.existsSync(file('public/hello.txt')), false);
   assert.equal(fs.readFileSync(file('outbox/hello.txt'), 'utf8'), 'hello from the public directory\n');
 
-  // Refused: -32002 and the file stays.
+  // Refused: -32091 and the file stays.
   // rejectsWith attaches at once: the rejection arrives while the test is still talking to the socket.
-  const refused = rejectsWith(move('records/patient-1042.txt', 'outbox/patient-1042.txt'), -32002);
+  const refused = rejectsWith(move('records/patient-1042.txt', 'outbox/patient-1042.txt'), -32091);
   const [, refusedId] = await stderr.waitFor(WAITING);
   assert.notEqual(refusedId, id);
   const no = await approvalRequest(ws.socket, REFUSE, { id: refusedId, role: 'lead' });
@@ -47,9 +47,9 @@ test('a held move runs once granted, and is refused or times out otherwise', asy
   assert.equal(fs.existsSync(file('records/patient-1042.txt')), true);
   assert.equal(fs.existsSync(file('outbox/patient-1042.txt')), false);
 
-  // Unanswered: -32002 once approval_timeout_ms has passed.
+  // Unanswered: -32091 once approval_timeout_ms has passed.
   const started = Date.now();
-  const unanswered = rejectsWith(move('private/secret.txt', 'outbox/secret.txt'), -32002);
+  const unanswered = rejectsWith(move('private/secret.txt', 'outbox/secret.txt'), -32091);
   await stderr.waitFor(WAITING);
   const timeout = await unanswered;
   assert.match(timeout.message, new RegExp(`approval timed out after ${TIMEOUT_MS} ms`));
@@ -65,7 +65,7 @@ test('a grant for a role that was not asked is refused by the socket and does no
   const source = path.join(ws.sandbox, 'public/hello.txt');
   const held = rejectsWith(
     client.callTool({ name: 'move_file', arguments: { source, destination: path.join(ws.sandbox, 'outbox/hello.txt') } }),
-    -32002,
+    -32091,
   );
   const [, id] = await stderr.waitFor(WAITING);
   const wrongRole = await approvalRequest(ws.socket, GRANT, { id, role: 'intern' });

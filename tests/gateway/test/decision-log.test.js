@@ -16,13 +16,13 @@ test('the decision log holds every decision of a session and verifies', async (t
   const denials = [
     await rejectsWith(
       client.callTool({ name: 'write_file', arguments: { path: path.join(ws.sandbox, 'public/x.txt'), content: 'x' } }),
-      -32001,
+      -32090,
     ),
     await rejectsWith(
       client.callTool({ name: 'read_text_file', arguments: { path: `${ws.sandbox}/public/../private/secret.txt` } }),
-      -32001,
+      -32090,
     ),
-    await rejectsWith(client.callTool({ name: 'directory_tree', arguments: { path: ws.sandbox } }), -32001),
+    await rejectsWith(client.callTool({ name: 'directory_tree', arguments: { path: ws.sandbox } }), -32090),
   ];
   await client.close();  // the gate stops and closes the log with a closing checkpoint
 
@@ -55,7 +55,7 @@ test('a changed byte in the log is found', async (t) => {
   const { client } = await stdioGate(scope, ws, { server: 'fs', agent: 'assistant' }, fsServer(ws));
   await rejectsWith(
     client.callTool({ name: 'write_file', arguments: { path: path.join(ws.sandbox, 'public/x.txt'), content: 'x' } }),
-    -32001,
+    -32090,
   );
   await client.close();
   assert.equal((await auditVerify(ws, ['--expect-closed'])).code, 0);

@@ -42,7 +42,7 @@ test('a denied write never reaches the server', async (t) => {
   const target = path.join(ws.sandbox, 'public/planted.txt');
   const error = await rejectsWith(
     client.callTool({ name: 'write_file', arguments: { path: target, content: 'planted' } }),
-    -32001,
+    -32090,
   );
   assert.match(error.message, /denied by policy: no rule permits it/);
   assert.equal(error.data.decision, 'deny');
@@ -68,9 +68,9 @@ test('a denied move leaves the disk unchanged', async (t) => {
         destination: path.join(ws.sandbox, 'public/secret.txt'),
       },
     }),
-    -32001,
+    -32090,
   );
-  assert.match(error.message, /^MCP error -32001: denied by policy: /);
+  assert.match(error.message, /^MCP error -32090: denied by policy: /);
   assert.deepEqual(snapshot(ws.sandbox), before);
 });
 
@@ -78,7 +78,7 @@ test('reads outside the allowed directories are denied, `..` traversal included'
   const { ws, client } = await filesystemGate(t);
   const outside = await rejectsWith(
     client.callTool({ name: 'read_text_file', arguments: { path: path.join(ws.sandbox, 'private/secret.txt') } }),
-    -32001,
+    -32090,
   );
   assert.match(outside.message, /no rule permits it/);
 
@@ -88,7 +88,7 @@ test('reads outside the allowed directories are denied, `..` traversal included'
       name: 'read_text_file',
       arguments: { path: `${ws.sandbox}/public/../private/secret.txt` },
     }),
-    -32001,
+    -32090,
   );
   assert.match(traversal.message, /forbidden by gate_test:\d+/);
   assert.equal(traversal.data.rules.length, 1);
@@ -100,7 +100,7 @@ test('a rate limit: three listings pass, the fourth is denied', async (t) => {
   const { ws, client } = await filesystemGate(t);
   const list = () => client.callTool({ name: 'list_directory', arguments: { path: ws.sandbox } });
   for (let i = 0; i < 3; ++i) assert.match(textOf(await list()), /\[DIR\] public/);
-  const error = await rejectsWith(list(), -32001);
+  const error = await rejectsWith(list(), -32090);
   // A permit past its limit no longer matches, so the denial is the default deny (docs/requests.md: no rules).
   assert.match(error.message, /denied by policy: no rule permits it/);
   assert.deepEqual(error.data.rules, []);
@@ -132,7 +132,7 @@ test('taint: after reading a Confidential record the session can no longer write
   const leak = path.join(ws.sandbox, 'outbox/leak.txt');
   const error = await rejectsWith(
     client.callTool({ name: 'write_file', arguments: { path: leak, content: textOf(record) } }),
-    -32001,
+    -32090,
   );
   assert.match(error.message, /forbidden by gate_test:\d+/);
   assert.equal(error.data.rules[0].effect, 'forbid');
@@ -148,7 +148,7 @@ test('undeclared tools are hidden and denied; each agent sees only what it may c
   // directory_tree is offered by the server but not declared in the policy.
   const error = await rejectsWith(
     assistant.client.callTool({ name: 'directory_tree', arguments: { path: assistant.ws.sandbox } }),
-    -32001,
+    -32090,
   );
   assert.match(error.message, /unknown tool `fs\.directory_tree`/);
 
@@ -162,6 +162,6 @@ test('undeclared tools are hidden and denied; each agent sees only what it may c
   assert.match(textOf(info), /size: 32/);
   await rejectsWith(
     reader.client.callTool({ name: 'read_text_file', arguments: { path: path.join(reader.ws.sandbox, 'public/hello.txt') } }),
-    -32001,
+    -32090,
   );
 });

@@ -1,5 +1,5 @@
 // omega-gate over HTTP in front of server-everything's Streamable HTTP endpoint, driven by the MCP SDK's
-// StreamableHTTPClientTransport with bearer tokens: allowed calls return the real result, denied ones -32001,
+// StreamableHTTPClientTransport with bearer tokens: allowed calls return the real result, denied ones -32090,
 // redaction applies, and a missing or wrong token is HTTP 401.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -53,7 +53,7 @@ test('over Streamable HTTP: echo passes, get-sum is denied, redaction applies', 
   const echo = await client.callTool({ name: 'echo', arguments: { message: 'through the gate' } });
   assert.equal(textOf(echo), 'Echo: through the gate');
 
-  const sum = await rejectsWith(client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }), -32001);
+  const sum = await rejectsWith(client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }), -32090);
   assert.match(sum.message, /denied by policy: forbidden by gate_test:\d+/);
   assert.equal(sum.data.rules[0].effect, 'forbid');
 
@@ -72,7 +72,7 @@ test('over HTTP the token picks the agent: tool lists and decisions follow it', 
   assert.deepEqual(await names(reader), ['echo']);
   const error = await rejectsWith(
     reader.callTool({ name: 'get-structured-content', arguments: { location: 'Chicago' } }),
-    -32001,
+    -32090,
   );
   assert.match(error.message, /no rule permits it/);
 });
@@ -97,10 +97,8 @@ test('a missing or wrong bearer token is HTTP 401', async (t) => {
   await assert.rejects(connect('wrong-token'), (e) => e.code === 401);
 });
 
-// GATE BUG (expected to fail until omega-gate is fixed): after an SDK client session (which opens a GET event
-// stream and closes it again), the gate takes about 15 s to exit on SIGTERM: the relay of the closed stream waits for
-// the upstream, which stays silent. `omega-gate --help` promises exit 0 after SIGTERM; it should come promptly, and
-// a client that went away should release its relay without waiting for the upstream to speak.
+// After an SDK client session (which opens a GET event stream and closes it again) the gate exits promptly on
+// SIGTERM: stopping ends the relays of upstream streams instead of waiting for the upstream to speak.
 test('SIGTERM stops the HTTP gate promptly after a client session', async (t) => {
   const { gate, connect } = await everythingOverHttp(t);
   const client = await connect(TOKENS.assistant);

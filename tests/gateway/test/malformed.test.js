@@ -78,7 +78,7 @@ test('malformed messages get JSON-RPC errors and the session survives', async (t
   assert.equal(read.result.content[0].text, 'hello from the public directory\n');
 });
 
-test('a message over max_message_bytes is refused with -32003 and the session survives', async (t) => {
+test('a message over max_message_bytes is refused with -32092 and the session survives', async (t) => {
   const s = await rawGate(t, fsServer, { server: 'fs' });
   const content = 'x'.repeat(100 * 1024);
   s.send(JSON.stringify({
@@ -89,7 +89,7 @@ test('a message over max_message_bytes is refused with -32003 and the session su
   }));
   const big = await s.next();
   assert.equal(big.id, null);
-  assert.equal(big.error.code, -32003);
+  assert.equal(big.error.code, -32092);
   assert.match(big.error.message, new RegExp(`exceeds the gate's limit of ${LIMIT} bytes`));
 
   const list = await s.call({ id: 11, method: 'tools/list' });
@@ -100,12 +100,12 @@ test('a message over max_message_bytes is refused with -32003 and the session su
 test('methods outside the allow list are denied; listing methods pass', async (t) => {
   const s = await rawGate(t, everythingServer, { server: 'ev' });
   const read = await s.call({ id: 20, method: 'resources/read', params: { uri: 'demo://resource/static/document/architecture.md' } });
-  assert.equal(read.error.code, -32001);
+  assert.equal(read.error.code, -32090);
   assert.match(read.error.message, /method `resources\/read` is not allowed through the gate/);
   const prompt = await s.call({ id: 21, method: 'prompts/get', params: { name: 'simple-prompt' } });
-  assert.equal(prompt.error.code, -32001);
+  assert.equal(prompt.error.code, -32090);
   const unknown = await s.call({ id: 22, method: 'tools/execute', params: {} });
-  assert.equal(unknown.error.code, -32001);
+  assert.equal(unknown.error.code, -32090);
 
   const resources = await s.call({ id: 23, method: 'resources/list', params: {} });
   assert.ok(Array.isArray(resources.result.resources), JSON.stringify(resources));
@@ -113,10 +113,9 @@ test('methods outside the allow list are denied; listing methods pass', async (t
   assert.deepEqual(ping.result, {});
 });
 
-// GATE BUG (expected to fail until omega-gate is fixed): the gate remembers what to do with a response by its
-// request id only. A client that sends a redacted tools/call and then, with the same id, a request the gate does not
-// track (ping) has the ping's answer take the call's redaction, and the tool result passes unredacted. The gate
-// must refuse a request whose id is already in flight (or otherwise keep the redaction on the tool result).
+// The gate remembers what to do with a response by its request id, so a request whose id is already in flight is
+// refused (-32600): otherwise a ping sent with a redacted tools/call's id would take the call's redaction and the
+// tool result would pass unredacted.
 test('a reused request id does not carry a tool result past its redaction', async (t) => {
   const s = await rawGate(t, () => fixtureServer('records-server.js'), { server: 'rec' });
   const lookup = (id, delay) => ({

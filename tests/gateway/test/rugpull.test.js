@@ -29,7 +29,7 @@ test('a description changed after first sight is a rug pull: hidden and denied',
   await changed;
 
   assert.deepEqual(await names(client), [], 'the changed tool is hidden');
-  const error = await rejectsWith(call(client), -32001);
+  const error = await rejectsWith(call(client), -32090);
   assert.match(error.message, /denied by the gate: .*`rp\.fetch_weather`.*\(rug pull\)/);
   assert.equal(error.data.decision, 'deny');
 });
@@ -39,7 +39,7 @@ test('a rug pull is caught on a call even when the client does not list the tool
   const changed = listChanged(client);
   assert.equal(textOf(await call(client)), 'sunny in Oslo (call 1)');  // the gate lists the tools itself first
   await changed;
-  const error = await rejectsWith(call(client), -32001);
+  const error = await rejectsWith(call(client), -32090);
   assert.match(error.message, /rug pull/);
 });
 
@@ -47,30 +47,28 @@ test('a policy pin that does not match the server\'s tool denies it from the fir
   // gate-test.omega pins `pinned.fetch_weather` to a hash no server has.
   const { client } = await rugpullGate(t, { server: 'pinned' });
   assert.deepEqual(await names(client), []);
-  const error = await rejectsWith(call(client), -32001);
+  const error = await rejectsWith(call(client), -32090);
   assert.match(error.message, /denied by the gate: .*`pinned\.fetch_weather`.*\(rug pull\)/);
 });
 
 test('a gate.pins entry that does not match denies the tool from the first call', async (t) => {
   const wrong = `sha256:${'ab'.repeat(32)}`;
   const { client } = await rugpullGate(t, { server: 'rp', pins: { 'rp.fetch_weather': wrong } });
-  const error = await rejectsWith(call(client), -32001);
+  const error = await rejectsWith(call(client), -32090);
   assert.match(error.message, /rug pull/);
 });
 
-// GATE BUG (expected to fail until omega-gate is fixed): `omega-gate pins` prints the block with the MCP tool name
-// (`rp.fetch-weather`), but the gate looks pins up by the policy's name (`rp.fetch_weather`), so a pasted pin of any
-// tool whose name holds `-` (or another character outside [A-Za-z0-9_]) is silently ignored and the tool is not
-// pinned at all.
+// `omega-gate pins` prints the block under the policy's names (`rp.fetch_weather` for the MCP tool `fetch-weather`),
+// which is how the gate looks pins up, so a pasted block pins every tool, whatever characters its MCP name has.
 test('the block `omega-gate pins` prints pins the tool (names with `-` included)', async (t) => {
   const { stdout } = await run(GATE, ['pins', '--server', 'rp', '--', ...RUGPULL]);
   const [, key, hash] = stdout.match(/^ {2}(\S+): "(sha256:[0-9a-f]{64})"$/m);
-  assert.equal(key, 'rp.fetch-weather');
+  assert.equal(key, 'rp.fetch_weather');
   // Trust only the reviewed pin, not first sight: a change must be refused because it differs from the pin.
   const { client } = await rugpullGate(t, { server: 'rp', trust_first_seen: false, pins: { [key]: hash } });
   const changed = listChanged(client);
   assert.equal(textOf(await call(client)), 'sunny in Oslo (call 1)', 'the reviewed description matches its pin');
   await changed;
-  const error = await rejectsWith(call(client), -32001);
+  const error = await rejectsWith(call(client), -32090);
   assert.match(error.message, /rug pull/);
 });

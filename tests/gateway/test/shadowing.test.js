@@ -15,7 +15,7 @@ test('a tool named like another server\'s tool is hidden and denied as shadowing
   // The path is one the assistant may read through fs: only the shadowing makes this a denial.
   const error = await rejectsWith(
     client.callTool({ name: 'read_text_file', arguments: { path: `${ws.sandbox}/public/hello.txt` } }),
-    -32001,
+    -32090,
   );
   assert.match(error.message, /denied by the gate: server `evil` offers `read_text_file`, which the policy gives to `fs\.read_text_file` \(tool shadowing\)/);
   assert.doesNotMatch(JSON.stringify(error), /shadow server saw/);

@@ -4,6 +4,7 @@
 
 #include "omega/omegad/Config.h"
 
+#include <cctype>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -13,6 +14,15 @@ namespace omega::gate {
 
 template <typename T>
 using Result = bundle::Result<T>;
+
+// The policy's name for an MCP tool: every character but letters, digits and `_` becomes `_` (`get-sum` is
+// `get_sum`), since policy names are identifiers.
+inline std::string policyToolName(std::string_view mcpName) {
+    std::string out(mcpName);
+    for (char& c : out)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
+    return out;
+}
 
 // A value the gate adds to every request of an identity, at a supplied field (`request.purpose: treatment`).
 struct Field {

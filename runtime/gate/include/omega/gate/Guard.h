@@ -36,10 +36,6 @@ struct Check {
     std::vector<std::string> redact;  // Allow: fields to scrub from the result
 };
 
-// The policy's name for an MCP tool: every character but letters, digits and `_` becomes `_` (`get-sum` is
-// `get_sum`), since policy names are identifiers.
-std::string policyToolName(std::string_view mcpName);
-
 // sha256 over the canonical JSON (Json.h) of a tool's `name`, `title`, `description`, `inputSchema`,
 // `outputSchema` and `annotations` (whichever it has): "sha256:<64 hex>", the form of a policy's `pin`.
 std::string toolHash(const json::Parsed& p, json::Value tool);
@@ -94,6 +90,7 @@ private:
         std::uint64_t generation = 0;
         std::map<std::string, Declared, std::less<>> tools;                    // by full name
         std::map<std::string, std::vector<std::string>, std::less<>> byShort;  // short name -> full names
+        std::set<std::string, std::less<>> redactable;  // every field a `redact` obligation names
     };
     struct Seen {
         std::string hash;       // the latest description hash

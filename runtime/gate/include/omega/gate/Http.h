@@ -157,6 +157,10 @@ public:
     };
     Result<Response> fetch(const Url& url, std::string_view method, const Headers& headers, std::string_view body);
 
+    // Ends the requests in flight (their waits return at once with an error) and every later one: for a proxy that
+    // stops while it relays long-lived streams. Thread-safe.
+    void stop();
+
     struct Pool;
 
 private:
@@ -168,6 +172,7 @@ private:
 
     Limits limits_;
     std::unique_ptr<Pool> pool_;
+    int stop_[2] = {-1, -1};
 };
 
 // Server-sent events (HTML Living Standard, "Server-sent events", the event stream interpretation). An event as

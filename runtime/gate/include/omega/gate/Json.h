@@ -54,9 +54,9 @@ inline constexpr int kParseError = -32700;
 inline constexpr int kInvalidRequest = -32600;
 inline constexpr int kMethodNotFound = -32601;
 inline constexpr int kInternalError = -32603;
-inline constexpr int kDenied = -32001;           // the policy denied the call (data: the decision)
-inline constexpr int kApprovalRefused = -32002;  // an approval was refused, expired or timed out
-inline constexpr int kTooLarge = -32003;         // the message exceeds the gate's size limit
+inline constexpr int kDenied = -32090;           // the policy denied the call (data: the decision)
+inline constexpr int kApprovalRefused = -32091;  // an approval was refused, expired or timed out
+inline constexpr int kTooLarge = -32092;         // the message exceeds the gate's size limit
 
 // `{"jsonrpc":"2.0","id":ID,"error":{"code":CODE,"message":MESSAGE[,"data":DATA]}}`: `id` is JSON text, `data`
 // JSON text or empty.

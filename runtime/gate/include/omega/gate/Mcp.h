@@ -55,6 +55,7 @@ private:
         std::vector<std::string> redact;
     };
     bool methodAllowed(std::string_view method) const;
+    Step finishHeld(HeldCall& held, const ListTools& listTools);
     Step checked(const std::string& id, std::string text, Check check);
 
     Guard& guard_;
