@@ -1,6 +1,8 @@
 // Writing JSON back out and reading JSON-RPC envelopes (Json.h). Recursion is bounded by the reader's depth limit.
 #include "omega/gate/Json.h"
 
+#include "omega/policy/Json.h"
+
 #include <algorithm>
 #include <vector>
 
@@ -15,30 +17,7 @@ bool parse(std::string text, Parsed& out, std::string& error, std::size_t maxByt
 }
 
 void appendString(std::string& out, std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out += '"';
-    std::size_t run = 0;  // start of the bytes not yet copied
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        out.append(s.substr(run, i - run));
-        run = i + 1;
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            default:
-                out += "\\u00";
-                out += kHex[c >> 4];
-                out += kHex[c & 15];
-        }
-    }
-    out.append(s.substr(run));
-    out += '"';
+    policy::appendJsonString(out, s);  // the monitor's writer: invalid UTF-8 becomes U+FFFD, never raw bytes
 }
 
 std::string quote(std::string_view s) {

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <functional>
 
 namespace omega::gate {
 namespace {
@@ -40,6 +41,21 @@ Result<std::string> addPage(const std::string& response, Pins& out) {
                 out.emplace_back(std::string(name->string()), toolHash(p, tool));
     auto next = result->find("nextCursor");
     return next && next->isString() ? std::string(next->string()) : std::string();
+}
+
+// Every page of the tool list; `fetch` sends the request for a page and returns the server's answer.
+Result<Pins> listPages(const std::function<Result<std::string>(int page, const std::string& cursor)>& fetch) {
+    Pins pins;
+    std::string cursor;
+    for (int page = 1; page <= 1000; ++page) {
+        auto answer = fetch(page, cursor);
+        if (!answer) return bundle::Error{"tools/list: " + answer.error()};
+        auto next = addPage(*answer, pins);
+        if (!next) return bundle::Error{next.error()};
+        if (next->empty()) return pins;
+        cursor = *next;
+    }
+    return bundle::Error{"the server's tool list does not end"};
 }
 
 class Child {
@@ -114,18 +130,10 @@ Result<Pins> listPinsStdio(const std::vector<std::string>& command) {
     auto init = child.await("\"init\"");
     if (!init) return bundle::Error{"initialize: " + init.error()};
     child.send(kInitialized);
-    Pins pins;
-    std::string cursor;
-    for (int page = 1; page <= 1000; ++page) {
+    return listPages([&](int page, const std::string& cursor) -> Result<std::string> {
         if (!child.send(listRequest(page, cursor))) return bundle::Error{"the server closed its input"};
-        auto answer = child.await("\"list-" + std::to_string(page) + "\"");
-        if (!answer) return bundle::Error{"tools/list: " + answer.error()};
-        auto next = addPage(*answer, pins);
-        if (!next) return bundle::Error{next.error()};
-        if (next->empty()) return pins;
-        cursor = *next;
-    }
-    return bundle::Error{"the server's tool list does not end"};
+        return child.await("\"list-" + std::to_string(page) + "\"");
+    });
 }
 
 Result<Pins> listPinsHttp(const std::string& url) {
@@ -138,18 +146,9 @@ Result<Pins> listPinsHttp(const std::string& url) {
     http::Headers headers{{"Content-Type", "application/json"}, {"Accept", "application/json, text/event-stream"}};
     if (!session.empty()) headers.push_back({"Mcp-Session-Id", session});
     (void)client.fetch(*u, "POST", headers, kInitialized);
-    Pins pins;
-    std::string cursor;
-    for (int page = 1; page <= 1000; ++page) {
-        auto answer =
-            mcpRequest(client, *u, listRequest(page, cursor), "\"list-" + std::to_string(page) + "\"", session);
-        if (!answer) return bundle::Error{"tools/list: " + answer.error()};
-        auto next = addPage(*answer, pins);
-        if (!next) return bundle::Error{next.error()};
-        if (next->empty()) return pins;
-        cursor = *next;
-    }
-    return bundle::Error{"the server's tool list does not end"};
+    return listPages([&](int page, const std::string& cursor) {
+        return mcpRequest(client, *u, listRequest(page, cursor), "\"list-" + std::to_string(page) + "\"", session);
+    });
 }
 
 }  // namespace omega::gate

@@ -25,7 +25,8 @@ struct Parsed {
 // Parses `text` (moved in) with the gate's limits; false and `error` ("byte N: ...") on failure.
 bool parse(std::string text, Parsed& out, std::string& error, std::size_t maxBytes);
 
-void appendString(std::string& out, std::string_view s);  // a JSON string literal, escaped per RFC 8259
+// A JSON string literal (RFC 8259 escapes; invalid UTF-8 replaced by U+FFFD), as the monitor writes them.
+void appendString(std::string& out, std::string_view s);
 std::string quote(std::string_view s);
 // The number at `v` as the document wrote it (`-0`, `1e3` stay as they are).
 std::string_view numberText(const Parsed& p, Value v);
