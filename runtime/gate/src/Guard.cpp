@@ -118,7 +118,6 @@ std::shared_ptr<const Guard::Tables> Guard::tables() {
     auto t = std::make_shared<Tables>();
     t->generation = generation;
     if (auto image = monitor_.image()) {
-        t->generation = monitor_.generation();
         for (const policy::Tool& tool : image->tools) {
             Declared d;
             d.name = image->text(tool.name);
@@ -134,10 +133,9 @@ std::shared_ptr<const Guard::Tables> Guard::tables() {
             t->byShort[shortName].push_back(d.name);
             t->tools.emplace(d.name, std::move(d));
         }
-    }
-    if (auto image = monitor_.image())
         for (const policy::Rule& rule : image->rules)
             for (std::uint32_t field : rule.redact) t->redactable.insert(image->text(field));
+    }
     std::lock_guard lock(mutex_);
     tables_ = t;
     return t;
