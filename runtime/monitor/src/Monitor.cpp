@@ -5,8 +5,8 @@
 #include "omega/policy/Json.h"
 #include "omega/policy/Load.h"
 
-#include <openssl/rand.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <algorithm>
 #include <condition_variable>
