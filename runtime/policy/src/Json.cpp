@@ -290,6 +290,18 @@ struct Decoder {
 void appendString(std::string& out, std::string_view s) {
     out += '"';
     for (std::size_t i = 0; i < s.size();) {
+        // A run of printable ASCII needs no escape: one append for all of it (most of any request or decision).
+        std::size_t plain = i;
+        while (plain < s.size()) {
+            const unsigned char b = static_cast<unsigned char>(s[plain]);
+            if (b < 0x20 || b >= 0x80 || b == '"' || b == '\\') break;
+            ++plain;
+        }
+        if (plain > i) {
+            out.append(s.substr(i, plain - i));
+            i = plain;
+            continue;
+        }
         unsigned char c = static_cast<unsigned char>(s[i]);
         std::size_t n = json::utf8Length(s, i);
         if (n == 0) {
