@@ -429,5 +429,93 @@ TEST_F(GateSession, AToolTheServerDoesNotListIsDenied) {
     EXPECT_EQ(again.kind, Step::Kind::Reply);
 }
 
+// ---- the builder path ----
+
+// Calls are decided through the monitor's Builder (typed slots) rather than request text. It must build exactly the
+// request the JSON text would decode to: the monitor logs what it decided on, so every logged request of a gate is
+// replayed as text into a second monitor with the same bundle, which must decide and log the same.
+TEST(GateBuilder, DecidesAsTheRequestTextWould) {
+    const std::string policy = std::string(kPolicy) + R"(
+tool fs.copy(bytes: size, wait: duration, force: bool, tags: set<string>, level: label, labels: set<label>);
+permit tool fs.copy by agent alice when args.bytes <= 10 MiB and not args.force and "ok" in args.tags;
+)";
+    const auto bundle = fixture::compileBundle({policy}, nullptr);
+    struct Logged {
+        std::vector<monitor::LogEntry> entries;
+        monitor::Options options() {
+            monitor::Options o;
+            o.allowUnsigned = true;
+            o.log = [this](const monitor::LogEntry& e) -> Result<std::uint64_t> {
+                if (e.kind == monitor::LogEntry::Kind::Decision) entries.push_back(e);
+                return entries.size() + 100;
+            };
+            return o;
+        }
+    } gateLog, textLog;
+    monitor::Monitor gateMonitor(gateLog.options()), textMonitor(textLog.options());
+    ASSERT_TRUE(gateMonitor.load(bundle));
+    ASSERT_TRUE(textMonitor.load(bundle));
+    GateConfig config;
+    Guard guard(gateMonitor, config);
+    const std::vector<Field> fields = {{"request.purpose", R"("billing")"}, {"request.consent", R"(["a","b"])"}};
+    McpSession s(guard, "fs", Caller{"alice", "s1", &fields});
+    ASSERT_EQ(s.fromClient(R"({"jsonrpc":"2.0","id":"L","method":"tools/list"})").kind, Step::Kind::Forward);
+    s.fromServer(toolList(
+        {tool("read", "r"), tool("write", "w"), tool("lookup", "l"), tool("copy", "c"), tool("get-sum", "g")}));
+
+    const std::vector<std::string> calls = {
+        call(1, "read", R"({"path":"/pub/a"})"),  // allowed; raises the taint
+        call(2, "read", R"({"path":"/etc/passwd"})"),
+        call(3, "write", R"({"path":"/out","content":"x"})"),  // denied by the taint
+        call(4, "lookup", R"({"id":"7"})"),                    // allowed with a redaction
+        call(
+            5, "copy",
+            R"({"bytes":"2 MiB","wait":"30s","force":false,"tags":["ok","x","ok"],"level":"Public","labels":["Secret","Public"]})"),
+        call(6, "copy", R"({"bytes":20000000,"wait":5,"force":false,"tags":[],"level":"Secret","labels":"Public"})"),
+        call(7, "read", R"({"path":"/pub/\u00e9\n"})"),
+    };
+    for (const auto& c : calls) s.fromClient(c);
+    ASSERT_EQ(gateLog.entries.size(), calls.size());
+    EXPECT_EQ(guard.builtDecisions(), calls.size());
+
+    // One request in full, as the gate's JSON text had it.
+    EXPECT_EQ(
+        gateLog.entries[0].request,
+        R"({"action":"tool","target":"fs.read","agent":"alice","args":{"path":"/pub/a"},"request":{"consent":["a","b"],"purpose":"billing"},"session":{"id":"s1"},"tool":{"description_changed":false,"server":"fs"}})");
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+        const monitor::LogEntry& built = gateLog.entries[i];
+        // The log shows the state the monitor added (session.taint); a request cannot supply it.
+        Json request = Json::parse(built.request);
+        request["session"].erase("taint");
+        const monitor::Decision replayed = textMonitor.decide(request.dump());
+        ASSERT_EQ(textLog.entries.size(), i + 1);
+        const monitor::LogEntry& text = textLog.entries[i];
+        EXPECT_EQ(built.request, text.request) << calls[i];
+        EXPECT_EQ(built.requestDigest, text.requestDigest) << calls[i];
+        EXPECT_EQ(built.decision, text.decision) << calls[i];
+        EXPECT_TRUE(replayed.error.empty()) << replayed.error;
+    }
+    EXPECT_NE(gateLog.entries[2].decision.find("\"deny\""), std::string::npos);
+    EXPECT_NE(gateLog.entries[3].decision.find("\"redact\":[\"ssn\"]"), std::string::npos);
+    EXPECT_NE(gateLog.entries[4].decision.find("\"allow\""), std::string::npos) << gateLog.entries[4].decision;
+    EXPECT_NE(
+        gateLog.entries[4].request.find(
+            R"("args":{"bytes":2097152,"force":false,"labels":["Public","Secret"],"level":"Public","tags":["ok","x"],"wait":30000000000})"),
+        std::string::npos)
+        << gateLog.entries[4].request;
+    EXPECT_NE(gateLog.entries[5].decision.find("\"deny\""), std::string::npos);
+
+    // What the decoder refuses goes the text way, with its message; a reload in between is picked up.
+    const Json badUnit = Json::parse(s.fromClient(call(8, "copy", R"({"bytes":"2 parsecs"})")).text)["error"];
+    EXPECT_NE(badUnit["message"].get<std::string>().find("unknown unit `parsecs`"), std::string::npos) << badUnit;
+    const Json missing = Json::parse(s.fromClient(call(9, "get-sum", R"({"a":1})")).text)["error"];
+    EXPECT_NE(missing["message"].get<std::string>().find("args.b: missing"), std::string::npos) << missing;
+    EXPECT_EQ(guard.builtDecisions(), calls.size());
+    ASSERT_TRUE(gateMonitor.load(bundle));
+    EXPECT_EQ(s.fromClient(call(10, "read", R"({"path":"/pub/b"})")).kind, Step::Kind::Forward);
+    EXPECT_EQ(gateLog.entries.back().decision.find("stale"), std::string::npos) << gateLog.entries.back().decision;
+    EXPECT_EQ(guard.builtDecisions(), calls.size() + 1);
+}
+
 }  // namespace
 }  // namespace omega::gate

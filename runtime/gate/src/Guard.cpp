@@ -4,6 +4,7 @@
 
 #include "omega/bundle/Bundle.h"
 #include "omega/policy/Image.h"
+#include "omega/policy/Json.h"
 
 #include <openssl/sha.h>
 
@@ -280,6 +281,11 @@ Check Guard::decide(std::string request, std::string target) {
     Check c;
     c.target = std::move(target);
     c.decision = monitor_.decide(request);
+    settle(c);
+    return c;
+}
+
+void Guard::settle(Check& c) {
     switch (c.decision.verdict) {
         case monitor::Verdict::Allow:
             c.kind = Check::Kind::Allow;
@@ -291,7 +297,6 @@ Check Guard::decide(std::string request, std::string target) {
             c.message = "denied by policy: " + (c.decision.error.empty() ? c.decision.reason : c.decision.error);
             break;
     }
-    return c;
 }
 
 void Guard::gateDeny(Check& c, const std::string& request, std::string message) {
@@ -306,6 +311,80 @@ void Guard::gateDeny(Check& c, const std::string& request, std::string message) 
     c.decision.reason = c.message;
     c.decision.logSeq = seq ? *seq : 0;
     c.redact.clear();
+}
+
+namespace {
+
+void setValue(monitor::Builder& b, std::uint32_t slot, const policy::Value& v) {
+    using Kind = policy::Value::Kind;
+    switch (v.kind) {
+        case Kind::Bool:
+        case Kind::Int: b.setInt(slot, v.number); break;
+        case Kind::String:
+        case Kind::Hash: b.setString(slot, v.text); break;
+        case Kind::Label: b.setLabel(slot, v.text); break;
+        case Kind::StringSet:
+        case Kind::LabelSet: {
+            std::vector<std::string_view> items(v.items.begin(), v.items.end());
+            b.setStringSet(slot, items);
+            break;
+        }
+    }
+}
+
+}  // namespace
+
+bool Guard::decideBuilt(const std::string& server, const Caller& caller, const std::string& target,
+                        std::optional<json::Value> arguments, std::size_t messageBytes, Check& out) {
+    // Past the decoder's document limit the JSON path refuses the request as a whole; so does this one, by not
+    // building it.
+    if (messageBytes > policy::RequestLimits{}.maxBytes) return false;
+    if (arguments && !arguments->isObject() && !arguments->isNull()) return false;
+    std::unique_ptr<monitor::Builder> b;
+    {
+        std::lock_guard lock(buildersMutex_);
+        if (!builders_.empty()) {
+            b = std::move(builders_.back());
+            builders_.pop_back();
+        }
+    }
+    if (!b) b = std::make_unique<monitor::Builder>();
+    const bool decided = [&] {
+        if ((!b->bound() || b->generation() != monitor_.generation()) && !monitor_.rebind(*b)) return false;
+        const policy::Image& image = *b->image();
+        const std::uint32_t tool = b->tool(target), agent = b->agent(caller.agent);
+        if (tool == policy::kNone || agent == policy::kNone) return false;
+        std::vector<std::pair<std::string, policy::Value>> args;
+        std::string error;
+        const json::Value* given = arguments && arguments->isObject() ? &*arguments : nullptr;
+        if (!policy::decodeArgs(given, image.tools[tool], image, args, error)) return false;
+        if (!b->reset(schema::Action::Tool, tool, agent)) return false;
+        for (const auto& [name, value] : args) setValue(*b, b->param(tool, name), value);
+        b->setSession(caller.session);
+        b->setString(b->field("tool.server"), server);
+        b->setInt(b->field("tool.description_changed"), 0);
+        if (caller.fields) {
+            for (const Field& f : *caller.fields) {
+                if (f.path.compare(0, 8, "request.") != 0) continue;
+                const schema::Field* def = schema::find("request", std::string_view(f.path).substr(8));
+                const std::uint32_t slot = b->field(f.path);
+                if (!def || slot == policy::kNone || !(def->actions & schema::bit(schema::Action::Tool))) return false;
+                json::Parsed p;
+                policy::Value value;
+                if (!json::parse(f.json, p, error, f.json.size() + 1) ||
+                    !policy::decodeValue(p.root(), def->type, image, f.path, value, error))
+                    return false;
+                setValue(*b, slot, value);
+            }
+        }
+        if (b->generation() != monitor_.generation()) return false;  // reloaded meanwhile: decide the text instead
+        monitor_.decide(*b, out.decision);
+        built_.fetch_add(1, std::memory_order_relaxed);
+        return true;
+    }();
+    std::lock_guard lock(buildersMutex_);
+    builders_.push_back(std::move(b));
+    return decided;
 }
 
 Check Guard::checkCall(const std::string& server, const Caller& caller, std::string_view tool, const json::Parsed& p,
@@ -330,6 +409,15 @@ Check Guard::checkCall(const std::string& server, const Caller& caller, std::str
         if (seen)
             changed =
                 expected.empty() ? (config_.trustFirstSeen && seen->hash != seen->firstHash) : seen->hash != expected;
+    }
+
+    if (r.declared && !r.shadowing && !unlisted && !changed) {
+        Check c;
+        c.target = r.target;
+        if (decideBuilt(server, caller, r.target, arguments, p.text.size(), c)) {
+            settle(c);
+            return c;
+        }
     }
 
     std::string request = "{\"action\":\"tool\",\"target\":";

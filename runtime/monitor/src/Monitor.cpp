@@ -402,6 +402,9 @@ Result<bundle::Measurement> Monitor::load(std::span<const std::uint8_t> bytes) {
 std::uint64_t Builder::generation() const {
     return snapshot_ ? snapshot_->generation : 0;
 }
+const policy::Image* Builder::image() const {
+    return snapshot_ ? &snapshot_->engine.image() : nullptr;
+}
 std::uint32_t Builder::agent(std::string_view name) const {
     return snapshot_ ? snapshot_->engine.agentIndex(name) : kNone;
 }

@@ -224,13 +224,7 @@ struct Decoder {
                 return fail(key, "unknown member");
             }
         }
-        if (tool) {
-            for (const Param& p : tool->params) {
-                std::string_view name = textOf(image, p.name);
-                if (std::none_of(r.args.begin(), r.args.end(), [&](const auto& a) { return a.first == name; }))
-                    return fail("args." + std::string(name), "missing");
-            }
-        }
+        if (tool && !allArgs(*tool, r)) return false;
         sortByName(r.args);
         sortByName(r.fields);
         sortByName(r.counts);
@@ -265,6 +259,15 @@ struct Decoder {
             Value value;
             if (!typed(v, p->type, where, value)) return false;
             r.args.emplace_back(std::string(v.key()), std::move(value));
+        }
+        return true;
+    }
+
+    bool allArgs(const Tool& tool, const Request& r) {
+        for (const Param& p : tool.params) {
+            std::string_view name = textOf(image, p.name);
+            if (std::none_of(r.args.begin(), r.args.end(), [&](const auto& a) { return a.first == name; }))
+                return fail("args." + std::string(name), "missing");
         }
         return true;
     }
@@ -454,6 +457,38 @@ bool decodeRequest(std::string_view text, const Image& image, Request& out, std:
         return true;
     } catch (const std::exception& e) {  // allocation failure: refuse the request rather than let it escape
         error = std::string("request: cannot be decoded: ") + e.what();
+        return false;
+    }
+}
+
+bool decodeValue(json::Value value, schema::Type type, const Image& image, const std::string& where, Value& out,
+                 std::string& error, const RequestLimits& limits) {
+    try {
+        Decoder d{image, limits, {}};
+        if (d.typed(value, type, where, out)) return true;
+        error = d.error;
+        return false;
+    } catch (const std::exception& e) {
+        error = where + ": cannot be decoded: " + e.what();
+        return false;
+    }
+}
+
+bool decodeArgs(const json::Value* args, const Tool& tool, const Image& image,
+                std::vector<std::pair<std::string, Value>>& out, std::string& error, const RequestLimits& limits) {
+    try {
+        Decoder d{image, limits, {}};
+        Request r;
+        r.action = Action::Tool;
+        if ((args && !d.decodeArgs(*args, &tool, r)) || !d.allArgs(tool, r)) {
+            error = d.error;
+            return false;
+        }
+        sortByName(r.args);
+        out = std::move(r.args);
+        return true;
+    } catch (const std::exception& e) {
+        error = std::string("args: cannot be decoded: ") + e.what();
         return false;
     }
 }

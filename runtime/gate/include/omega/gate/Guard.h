@@ -7,6 +7,7 @@
 #include "omega/gate/Json.h"
 #include "omega/monitor/Monitor.h"
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -77,6 +78,9 @@ public:
     // monitor's decision (deciding rules, obligations, log record) as `data`.
     static std::string denyReply(std::string_view id, const Check& check);
 
+    // How many calls were decided through the builder path (the rest went as request text): for tests and status.
+    std::uint64_t builtDecisions() const { return built_.load(std::memory_order_relaxed); }
+
     monitor::Monitor& monitor() { return monitor_; }
     const GateConfig& config() const { return config_; }
 
@@ -112,6 +116,14 @@ private:
     bool observe(const std::string& server, std::string_view tool, const std::string& hash, const Resolved& r);
     void finding(const std::string& key, const std::string& what);
     Check decide(std::string request, std::string target);
+    static void settle(Check& c);  // kind, message and redactions from c.decision
+    // The same decision for a `tools/call` through the monitor's Builder: typed slots, no request text written and
+    // parsed again (the gateway's latency, docs/performance.md). It builds only requests the JSON decoder would
+    // accept unchanged: false, with nothing decided or logged, for anything else (an argument or configured field
+    // the decoder refuses, an unknown agent, a message over the decoder's size limit, a reload in between), and the
+    // caller then decides the request's JSON text, whose error the monitor names and logs.
+    bool decideBuilt(const std::string& server, const Caller& caller, const std::string& target,
+                     std::optional<json::Value> arguments, std::size_t messageBytes, Check& out);
     void gateDeny(Check& c, const std::string& request, std::string message);
     std::string requestFields(const Caller& caller, std::string_view root) const;
 
@@ -121,6 +133,9 @@ private:
     std::shared_ptr<const Tables> tables_;
     std::map<std::string, std::map<std::string, Seen, std::less<>>, std::less<>> seen_;  // server -> tool -> hashes
     std::set<std::string> findings_;                                                     // logged once each
+    std::mutex buildersMutex_;
+    std::vector<std::unique_ptr<monitor::Builder>> builders_;  // idle builders (each used by one call at a time)
+    std::atomic<std::uint64_t> built_{0};
 };
 
 }  // namespace omega::gate

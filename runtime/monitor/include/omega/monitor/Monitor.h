@@ -117,6 +117,8 @@ public:
     Builder() = default;
     bool bound() const { return snapshot_ != nullptr; }
     std::uint64_t generation() const;
+    // The policy image of the bundle it is bound to (null when unbound): its declarations type the values.
+    const policy::Image* image() const;
 
     // Lookups, done once: kNone (policy::kNone) when the policy has no such name.
     std::uint32_t agent(std::string_view name) const;

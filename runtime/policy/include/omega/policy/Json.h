@@ -4,12 +4,15 @@
 #pragma once
 
 #include "omega/policy/Image.h"
+#include "omega/policy/JsonReader.h"
 #include "omega/policy/Request.h"
 
 #include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace omega::policy {
 
@@ -25,6 +28,16 @@ struct RequestLimits {
 // then unspecified. Never throws.
 bool decodeRequest(std::string_view json, const Image& image, Request& out, std::string& error,
                    const RequestLimits& limits = {});
+
+// The pieces of decodeRequest() for callers that assemble a request themselves (a gateway building it through the
+// monitor's Builder): the same checks, limits and messages. decodeValue() reads one argument or supplied field of
+// `type`, named `where` ("args.path", "request.purpose") in the error. decodeArgs() reads a call's `args` object
+// (null: none given): parameters `tool` does not declare and declared ones left out are refused; `out` comes out
+// sorted by name. Never throw.
+bool decodeValue(json::Value value, schema::Type type, const Image& image, const std::string& where, Value& out,
+                 std::string& error, const RequestLimits& limits = {});
+bool decodeArgs(const json::Value* args, const Tool& tool, const Image& image,
+                std::vector<std::pair<std::string, Value>>& out, std::string& error, const RequestLimits& limits = {});
 
 // One line of JSON: {"decision":"allow","reason":...,"rules":[...],"principals":[...],"obligations":{...}}, or
 // errorDecisionJson(d.error) when the decision carries an error.
