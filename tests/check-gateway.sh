@@ -30,4 +30,17 @@ if [ ! -d node_modules ]; then
     echo "check-gateway: installing the pinned packages (npm ci)"
     npm ci --no-audit --no-fund || { echo "check-gateway: npm ci failed" >&2; exit 1; }
 fi
+# In a sanitizer build the gates and omegac report into files, not onto the stderr the tests keep or drop: any report
+# fails the run, leaks found when a gate exits after SIGTERM included.
+reports=$(mktemp -d)
+trap 'rm -rf "$reports"' EXIT
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$reports/asan"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$reports/ubsan"
 OMEGA_BUILD=$build npm test
+status=$?
+if [ -n "$(ls -A "$reports")" ]; then
+    echo "check-gateway: sanitizer reports:" >&2
+    cat "$reports"/* >&2
+    status=1
+fi
+exit $status
