@@ -68,10 +68,24 @@ constexpr int kWarmupCalls = 200;
 // count for each, enough for a p99 of 300 samples above it.
 constexpr benchmark::IterationCount kCalls = 30'000;
 
-enum Case { kStdioDirect, kStdioGate, kStdioGateDurable, kHttpDirect, kHttpGate, kHttpGateDurable, kCases };
+// `relay`: a plain proxy in the gate's place (gate_echo_server's relay modes), forwarding without JSON or policy.
+enum Case {
+    kStdioDirect,
+    kStdioRelay,
+    kStdioGate,
+    kStdioGateDurable,
+    kHttpDirect,
+    kHttpRelay,
+    kHttpGate,
+    kHttpGateDurable,
+    kCases
+};
 constexpr std::array<const char*, kCases> kCaseNames = {
-    "BM_ToolCall/stdio/direct", "BM_ToolCall/stdio/gate", "BM_ToolCall/stdio/gate_durable",
-    "BM_ToolCall/http/direct",  "BM_ToolCall/http/gate",  "BM_ToolCall/http/gate_durable"};
+    "BM_ToolCall/stdio/direct", "BM_ToolCall/stdio/relay", "BM_ToolCall/stdio/gate", "BM_ToolCall/stdio/gate_durable",
+    "BM_ToolCall/http/direct",  "BM_ToolCall/http/relay",  "BM_ToolCall/http/gate",  "BM_ToolCall/http/gate_durable"};
+constexpr bool isStdio(Case c) {
+    return c <= kStdioGateDurable;
+}
 
 // ---- keys, bundle, configurations ----
 
@@ -420,24 +434,32 @@ struct World {
         }
         echoHttp = spawn({OMEGA_GATE_ECHO_SERVER, "http", "0"}, dir + "/echo-http.err", error);
         if (echoHttp.pid < 0) return false;
-        LineReader reader(echoHttp.out);
+        echoPort = readPort(echoHttp, dir + "/echo-http.err");
+        return echoPort != 0;
+    }
+
+    // The `port N` line a gate_echo_server HTTP mode prints once it listens; 0 with `error` set when none came.
+    std::uint16_t readPort(const Child& child, const std::string& errPath) {
+        LineReader reader(child.out);
         std::string line;
         const unsigned long port =
             reader.next(line) && line.rfind("port ", 0) == 0 ? std::strtoul(line.c_str() + 5, nullptr, 10) : 0;
         if (port == 0 || port > 65535) {
-            error = "gate_echo_server http 0 printed no port: " + readFile(dir + "/echo-http.err");
-            return false;
+            error = "gate_echo_server printed no port: " + readFile(errPath);
+            return 0;
         }
-        echoPort = static_cast<std::uint16_t>(port);
-        return true;
+        return static_cast<std::uint16_t>(port);
     }
 
     std::unique_ptr<Endpoint> make(Case c) {
         const bool durable = c == kStdioGateDurable || c == kHttpGateDurable;
-        if (c == kStdioDirect || c == kStdioGate || c == kStdioGateDurable) {
+        if (isStdio(c)) {
             std::vector<std::string> argv{OMEGA_GATE_ECHO_SERVER, "stdio"};
             std::string name = "echo-stdio";
-            if (c != kStdioDirect) {
+            if (c == kStdioRelay) {
+                name = "relay-stdio";
+                argv.insert(argv.begin(), {OMEGA_GATE_ECHO_SERVER, "relay", "--"});
+            } else if (c != kStdioDirect) {
                 name = durable ? "stdio-durable" : "stdio";
                 const std::string config = writeConfig(dir, name, durable, "  server: echo\n  agent: bench\n");
                 argv.insert(argv.begin(), {OMEGA_GATE_BINARY, "--config", config, "--"});
@@ -456,6 +478,18 @@ struct World {
                 return nullptr;
             }
             return std::make_unique<HttpEndpoint>(*url, echoHttp.pid, Child{}, "");
+        }
+        if (c == kHttpRelay) {
+            const std::string errPath = dir + "/relay-http.err";
+            Child relay = spawn({OMEGA_GATE_ECHO_SERVER, "relay-http", "0", echoUrl}, errPath, error);
+            if (relay.pid < 0) return nullptr;
+            const std::uint16_t port = readPort(relay, errPath);
+            auto url = http::Url::parse("http://127.0.0.1:" + std::to_string(port) + "/mcp");
+            if (port == 0 || !url) {
+                finish(relay, true);
+                return nullptr;
+            }
+            return std::make_unique<HttpEndpoint>(*url, relay.pid, relay, errPath);
         }
         const std::string name = durable ? "http-durable" : "http";
         const std::string config = writeConfig(
@@ -481,7 +515,7 @@ struct World {
         auto e = make(c);
         if (!e) return nullptr;
         nextId[c] = 1;
-        const bool stdio = c == kStdioDirect || c == kStdioGate || c == kStdioGateDurable;
+        const bool stdio = isStdio(c);
         if (!warmUp(*e, stdio, nextId[c], error)) {
             error = std::string(kCaseNames[c]) + ": warm-up failed: " + error;
             return nullptr;
@@ -527,7 +561,7 @@ void toolCallBench(benchmark::State& state, Case c) {
         state.SkipWithError(world.error.c_str());
         return;
     }
-    const bool stdio = c == kStdioDirect || c == kStdioGate || c == kStdioGateDurable;
+    const bool stdio = isStdio(c);
     std::vector<double> us;
     us.reserve(1 << 16);
     std::string request, answer, error;
@@ -558,22 +592,26 @@ void toolCallBench(benchmark::State& state, Case c) {
     world.results[c] = s;  // the last run of a case is its longest: the one the table reports
 }
 
-// gate - direct for each transport and log mode, from this run's results.
+// gate - direct for each transport and log mode, and what a plain relay adds and what the gate adds beyond one,
+// from this run's results.
 void printAdded() {
     // On stderr, so that --benchmark_format=json on stdout stays one JSON document.
-    std::fprintf(stderr, "\nadded by the gate (gate - direct), microseconds:\n%-22s %10s %10s %10s\n", "", "p50", "p99",
-                 "mean");
+    std::fprintf(stderr, "\nadded latency, microseconds:\n%-40s %10s %10s %10s\n", "", "p50", "p99", "mean");
     const struct {
         const char* name;
-        Case direct, gate;
-    } rows[] = {{"stdio, not durable", kStdioDirect, kStdioGate},
-                {"stdio, durable log", kStdioDirect, kStdioGateDurable},
-                {"http, not durable", kHttpDirect, kHttpGate},
-                {"http, durable log", kHttpDirect, kHttpGateDurable}};
+        Case base, with;
+    } rows[] = {{"stdio, gate - direct", kStdioDirect, kStdioGate},
+                {"stdio, gate (durable log) - direct", kStdioDirect, kStdioGateDurable},
+                {"stdio, plain relay - direct", kStdioDirect, kStdioRelay},
+                {"stdio, gate - plain relay", kStdioRelay, kStdioGate},
+                {"http, gate - direct", kHttpDirect, kHttpGate},
+                {"http, gate (durable log) - direct", kHttpDirect, kHttpGateDurable},
+                {"http, plain relay - direct", kHttpDirect, kHttpRelay},
+                {"http, gate - plain relay", kHttpRelay, kHttpGate}};
     for (const auto& r : rows) {
-        if (!world.results[r.direct] || !world.results[r.gate]) continue;
-        const Stats &d = *world.results[r.direct], &g = *world.results[r.gate];
-        std::fprintf(stderr, "%-22s %10.1f %10.1f %10.1f\n", r.name, g.p50 - d.p50, g.p99 - d.p99, g.mean - d.mean);
+        if (!world.results[r.base] || !world.results[r.with]) continue;
+        const Stats &b = *world.results[r.base], &w = *world.results[r.with];
+        std::fprintf(stderr, "%-40s %10.1f %10.1f %10.1f\n", r.name, w.p50 - b.p50, w.p99 - b.p99, w.mean - b.mean);
     }
 }
 

@@ -1,9 +1,13 @@
 // gate_echo_server: the smallest MCP server the gateway benchmark (GateBench.cpp) can stand behind omega-gate, with
 // one tool, `echo`, over stdio (a JSON-RPC message per line) or Streamable HTTP (POST, application/json answers).
 // String scanning and building only, so that a round trip to it costs as little as the transport allows.
+// Also the two plain relays the benchmark compares the gate with: a proxy that only forwards (bytes both ways over
+// stdio, one HTTP exchange per request over HTTP), built like the gate (a thread per direction; omega_gate_http's
+// server and client) but without framing, JSON or policy, so that what the gate adds beyond them is its own work.
 #include "omega/gate/Http.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,12 +17,14 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace {
 
 using namespace std::string_literals;
 
-constexpr std::string_view kUsage = "usage: gate_echo_server stdio | http PORT\n";
+constexpr std::string_view kUsage =
+    "usage: gate_echo_server stdio | http PORT | relay -- COMMAND... | relay-http PORT UPSTREAM_URL\n";
 constexpr std::size_t npos = std::string_view::npos;
 
 std::size_t skipSpace(std::string_view s, std::size_t i) {
@@ -199,7 +205,8 @@ int serveStdio() {
     }
 }
 
-int serveHttp(const char* portText) {
+// Serves HTTP on 127.0.0.1:PORT (0: any free port, printed as `port N` on stdout) until SIGTERM or SIGINT.
+int serveHttp(const char* portText, const omega::gate::http::Handler& handler) {
     char* end = nullptr;
     const long port = std::strtol(portText, &end, 10);
     if (*portText == '\0' || *end != '\0' || port < 0 || port > 65535) {
@@ -213,28 +220,7 @@ int serveHttp(const char* portText) {
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
-
-    using namespace omega::gate::http;
-    auto server =
-        Server::start("127.0.0.1", static_cast<std::uint16_t>(port), Limits{}, [](const Request& req, Responder& res) {
-            if (req.method == "DELETE") {
-                res.send(200, {}, "");
-                return;
-            }
-            if (req.method != "POST") {
-                res.send(405, {{"Allow", "POST, DELETE"}}, "");
-                return;
-            }
-            bool initialize = false;
-            const std::string out = answer(req.body, initialize);
-            if (out.empty()) {
-                res.send(202, {}, "");
-                return;
-            }
-            Headers headers{{"Content-Type", "application/json"}};
-            if (initialize) headers.push_back({"Mcp-Session-Id", "gate-echo-session"});
-            res.send(200, headers, out);
-        });
+    auto server = omega::gate::http::Server::start("127.0.0.1", static_cast<std::uint16_t>(port), {}, handler);
     if (!server) {
         std::fprintf(stderr, "gate_echo_server: %s\n", server.error().c_str());
         return 1;
@@ -248,12 +234,106 @@ int serveHttp(const char* portText) {
     return 0;
 }
 
+int echoHttp(const char* portText) {
+    using namespace omega::gate::http;
+    return serveHttp(portText, [](const Request& req, Responder& res) {
+        if (req.method == "DELETE") {
+            res.send(200, {}, "");
+            return;
+        }
+        if (req.method != "POST") {
+            res.send(405, {{"Allow", "POST, DELETE"}}, "");
+            return;
+        }
+        bool initialize = false;
+        const std::string out = answer(req.body, initialize);
+        if (out.empty()) {
+            res.send(202, {}, "");
+            return;
+        }
+        Headers headers{{"Content-Type", "application/json"}};
+        if (initialize) headers.push_back({"Mcp-Session-Id", "gate-echo-session"});
+        res.send(200, headers, out);
+    });
+}
+
+// Each request forwarded to UPSTREAM_URL on a kept-alive connection and its answer sent back, with the MCP headers
+// both ways: what any HTTP proxy does, and no more.
+int relayHttp(const char* portText, const char* upstreamText) {
+    using namespace omega::gate::http;
+    auto upstream = Url::parse(upstreamText);
+    if (!upstream) {
+        std::fprintf(stderr, "gate_echo_server: %s\n", upstream.error().c_str());
+        return 2;
+    }
+    Client client;
+    auto pick = [](const Headers& from, std::initializer_list<std::string_view> names) {
+        Headers out;
+        for (std::string_view name : names)
+            if (auto v = find(from, name)) out.push_back({std::string(name), std::string(*v)});
+        return out;
+    };
+    return serveHttp(portText, [&](const Request& req, Responder& res) {
+        auto r = client.fetch(*upstream, req.method,
+                              pick(req.headers, {"content-type", "accept", "mcp-session-id", "mcp-protocol-version"}),
+                              req.body);
+        if (!r) {
+            res.send(502, {}, r.error());
+            return;
+        }
+        res.send(r->head.status, pick(r->head.headers, {"content-type", "mcp-session-id"}), r->body);
+    });
+}
+
+// COMMAND on two pipes, the relay's stdin copied to the command's and the command's stdout to the relay's, a thread
+// per direction, until either side closes.
+int relayStdio(char** command) {
+    int in[2], out[2];
+    if (::pipe(in) != 0 || ::pipe(out) != 0) {
+        std::perror("gate_echo_server: pipe");
+        return 1;
+    }
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        std::perror("gate_echo_server: fork");
+        return 1;
+    }
+    if (pid == 0) {
+        ::dup2(in[0], 0);
+        ::dup2(out[1], 1);
+        for (int fd : {in[0], in[1], out[0], out[1]}) ::close(fd);
+        ::execvp(command[0], command);
+        std::perror("gate_echo_server: exec");
+        ::_exit(127);
+    }
+    ::close(in[0]);
+    ::close(out[1]);
+    auto copy = [](int from, int to) {
+        char chunk[65536];
+        for (;;) {
+            const ssize_t n = ::read(from, chunk, sizeof chunk);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0 || !writeAll(to, std::string_view(chunk, static_cast<std::size_t>(n)))) return;
+        }
+    };
+    std::thread back([&] { copy(out[0], 1); });
+    copy(0, in[1]);
+    ::close(in[1]);  // the command's stdin closed: how an MCP stdio server is told to exit
+    back.join();
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const std::string_view mode = argc > 1 ? argv[1] : "";
     if (mode == "stdio" && argc == 2) return serveStdio();
-    if (mode == "http" && argc == 3) return serveHttp(argv[2]);
+    if (mode == "http" && argc == 3) return echoHttp(argv[2]);
+    if (mode == "relay" && argc > 3 && std::string_view(argv[2]) == "--") return relayStdio(argv + 3);
+    if (mode == "relay-http" && argc == 4) return relayHttp(argv[2], argv[3]);
     std::fputs(kUsage.data(), stderr);
     return 2;
 }
