@@ -336,9 +336,12 @@ void setValue(monitor::Builder& b, std::uint32_t slot, const policy::Value& v) {
 
 bool Guard::decideBuilt(const std::string& server, const Caller& caller, const std::string& target,
                         std::optional<json::Value> arguments, std::size_t messageBytes, Check& out) {
-    // Past the decoder's document limit the JSON path refuses the request as a whole; so does this one, by not
-    // building it.
-    if (messageBytes > policy::RequestLimits{}.maxBytes) return false;
+    // The JSON path refuses a request text over the decoder's document limit. That text holds the arguments (never
+    // longer than the client wrote them) and the fields below; when the sum could reach the limit, the text decides.
+    std::size_t bound = messageBytes + caller.session.size() + server.size() + 256;
+    if (caller.fields)
+        for (const Field& f : *caller.fields) bound += f.path.size() + f.json.size() + 8;
+    if (bound > policy::RequestLimits{}.maxBytes) return false;
     if (arguments && !arguments->isObject() && !arguments->isNull()) return false;
     std::unique_ptr<monitor::Builder> b;
     {
