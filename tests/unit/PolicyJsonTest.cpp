@@ -50,7 +50,7 @@ std::string pay(const std::map<std::string, std::string>& args = {}, const std::
     for (auto& [name, value] : all)
         if (auto it = args.find(name); it != args.end()) value = it->second;
     for (const auto& [name, value] : args)
-        if (std::none_of(all.begin(), all.end(), [&](const auto& a) { return a.first == name; }))
+        if (std::none_of(all.begin(), all.end(), [&name = name](const auto& a) { return a.first == name; }))
             all.emplace_back(name, value);
     std::string out = R"({"action":"tool","agent":"a","target":"bank.pay","args":{)";
     bool first = true;

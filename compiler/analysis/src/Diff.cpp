@@ -128,7 +128,8 @@ DiffResult diff(const eval::Evaluator& oldProgram, const eval::Evaluator& newPro
 
     // One direction: the classes `allowing` allows and `denying` denies. The two directions share nothing but the
     // read-only programs, so they run on two threads, each with its own Z3 contexts.
-    auto direction = [&](const bool newAccess) {
+    // (The structured bindings are captured by name: clang before 16 cannot capture them implicitly.)
+    auto direction = [&, &oldCounters = oldCounters, &newCounters = newCounters](const bool newAccess) {
         DiffResult out;
         const eval::Evaluator& allowing = newAccess ? newProgram : oldProgram;
         const eval::Evaluator& denying = newAccess ? oldProgram : newProgram;
