@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${OMEGA_BUILD_DIR:-"$root/build"}
 
 packages=(build-essential cmake ninja-build python3 antlr4 libantlr4-runtime-dev libcli11-dev libgtest-dev
-          libbenchmark-dev llvm-14-tools llvm-14 clang-14 libclang-rt-14-dev libssl-dev
+          libbenchmark-dev llvm-14-tools llvm-14 clang-14 libclang-rt-14-dev lld libssl-dev
           nlohmann-json3-dev libz3-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
