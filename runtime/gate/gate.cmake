@@ -33,3 +33,6 @@ if(OMEGA_FUZZ)
   target_link_libraries(gate_message_fuzzer PRIVATE omega_gate)
   target_link_options(gate_message_fuzzer PRIVATE -fsanitize=fuzzer)
 endif()
+
+# Expected seconds, normal and sanitizer build (CMakeLists.txt, omega_test_cost): the long ones start first.
+omega_test_cost(gateway_e2e 90 0)

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -24,6 +25,13 @@
 using namespace omega;
 
 namespace {
+
+// Generated programs of RemovingARuleOfAGeneratedProgramIsFoundAndOnlyInItsDirection: OMEGA_DIFF_PROGRAMS, 120 by
+// default (scripts/test.sh runs fewer under the sanitizers, where Z3 runs on ASan's allocator: 90% of the test).
+std::size_t diffPrograms() {
+    const char* v = std::getenv("OMEGA_DIFF_PROGRAMS");
+    return v && *v ? std::strtoull(v, nullptr, 10) : 120;
+}
 
 // A checked program with its reference evaluator and its compiled bundle's engine.
 using fixture::Program;
@@ -204,7 +212,8 @@ TEST(Diff, RemovingARuleOfAGeneratedProgramIsFoundAndOnlyInItsDirection) {
     shape.rules = 10;
     shape.assertions = 0;
     std::size_t programs = 0, witnesses = 0, differing = 0;
-    for (std::uint64_t seed = 1; programs < 120 && seed < 1000; ++seed) {
+    const std::size_t wanted = diffPrograms();
+    for (std::uint64_t seed = 1; programs < wanted && seed < 1000; ++seed) {
         std::vector<std::string> texts = gen::randomProgram(gen::mix(seed, 4242), shape);
         // The rule lines of the first module; remove one (blank it, or delete it so later ids move).
         std::vector<std::size_t> starts;
@@ -261,9 +270,10 @@ TEST(Diff, RemovingARuleOfAGeneratedProgramIsFoundAndOnlyInItsDirection) {
             EXPECT_TRUE(classes.count(key)) << name << "\nnot reported: " << key << "\nrequest: " << text;
         }
     }
-    EXPECT_GE(programs, 100u);
-    EXPECT_GT(witnesses, 50u);
-    EXPECT_GT(differing, 50u);
+    // In proportion to the programs asked for: 100, 50 and 50 at the default 120.
+    EXPECT_GE(programs, wanted * 5 / 6);
+    EXPECT_GT(witnesses, wanted * 5 / 12);
+    EXPECT_GT(differing, wanted * 5 / 12);
 }
 
 TEST(Refine, EveryRequestThePolicyAllowsAndThePackForbidsIsFoundAndConfirmed) {
