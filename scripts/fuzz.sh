@@ -51,10 +51,10 @@ run() {
     while [ ${#pids[@]} -ge "$jobs" ]; do finish_oldest; done
     local exe
     exe=$(find "$build" -name "$name" -type f -perm -u+x | head -n 1)
-    echo "fuzz: running $name for ${seconds}s over $(ls "$corpus" | wc -l) seeds"
+    echo "fuzz: running $name for ${seconds}s over $(ls "$corpus" | wc -l) seeds" > "$build/$name.log"
     # Crash reproducers land in the build tree, never in the working tree.
     "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
-        -artifact_prefix="$build/$name-" "$@" "$corpus" > "$build/$name.log" 2>&1 &
+        -artifact_prefix="$build/$name-" "$@" "$corpus" >> "$build/$name.log" 2>&1 &
     pids+=($!)
     names+=("$name")
 }
