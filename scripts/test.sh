@@ -35,6 +35,12 @@ export OMEGA_DIFF_CASES=${OMEGA_DIFF_CASES:-30000}
 # build the fuzzers had of their own is gone. Assertions on (no NDEBUG), -O0 with line tables (-g1: every report
 # still carries file:line), linked by lld. Measured on the 2-core machine: -O1 doubles the compile time of a file.
 clangxx=$(command -v clang++-14 || command -v clang++)
+# A build-asan/ of GCC's (before this script used clang) is configured afresh: CMake cannot switch compilers in place.
+if [ -f "$root/build-asan/CMakeCache.txt" ] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang' "$root/build-asan/CMakeCache.txt"
+then
+    echo "test: build-asan was configured with another compiler; configuring it afresh"
+    rm -rf "$root/build-asan/CMakeCache.txt" "$root/build-asan/CMakeFiles"
+fi
 run_suite "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O0 -g1" \
     -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" -DCMAKE_C_COMPILER="${clangxx/clang++/clang}" -DCMAKE_CXX_COMPILER="$clangxx" \
     -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld \
