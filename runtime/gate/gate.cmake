@@ -35,4 +35,4 @@ if(OMEGA_FUZZ)
 endif()
 
 # Expected seconds, normal and sanitizer build (CMakeLists.txt, omega_test_cost): the long ones start first.
-omega_test_cost(gateway_e2e 90 0)
+omega_test_cost(gateway_e2e 37 0)
