@@ -334,15 +334,39 @@ void setValue(monitor::Builder& b, std::uint32_t slot, const policy::Value& v) {
 
 }  // namespace
 
+std::shared_ptr<const Guard::TypedFields> Guard::typedFields(const std::vector<Field>* fields,
+                                                             const monitor::Builder& b) {
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = typed_.find(fields); it != typed_.end() && it->second->generation == b.generation())
+            return it->second;
+    }
+    auto t = std::make_shared<TypedFields>();
+    t->generation = b.generation();
+    static const std::vector<Field> kNoFields;
+    for (const Field& f : fields ? *fields : kNoFields) {
+        t->bytes += f.path.size() + f.json.size() + 8;
+        if (f.path.compare(0, 8, "request.") != 0 || !t->buildable) continue;
+        const schema::Field* def = schema::find("request", std::string_view(f.path).substr(8));
+        const std::uint32_t slot = b.field(f.path);
+        json::Parsed p;
+        policy::Value value;
+        std::string error;
+        t->buildable = def && slot != policy::kNone && (def->actions & schema::bit(schema::Action::Tool)) &&
+                       json::parse(f.json, p, error, f.json.size() + 1) &&
+                       policy::decodeValue(p.root(), def->type, *b.image(), f.path, value, error);
+        if (t->buildable) t->values.emplace_back(slot, std::move(value));
+    }
+    std::lock_guard lock(mutex_);
+    typed_[fields] = t;
+    return t;
+}
+
 bool Guard::decideBuilt(const std::string& server, const Caller& caller, const std::string& target,
                         std::optional<json::Value> arguments, std::size_t messageBytes, Check& out) {
-    // The JSON path refuses a request text over the decoder's document limit. That text holds the arguments (never
-    // longer than the client wrote them) and the fields below; when the sum could reach the limit, the text decides.
-    std::size_t bound = messageBytes + caller.session.size() + server.size() + 256;
-    if (caller.fields)
-        for (const Field& f : *caller.fields) bound += f.path.size() + f.json.size() + 8;
-    if (bound > policy::RequestLimits{}.maxBytes) return false;
     if (arguments && !arguments->isObject() && !arguments->isNull()) return false;
+    static const std::uint32_t kServerSlot = monitor::Builder().field("tool.server");
+    static const std::uint32_t kChangedSlot = monitor::Builder().field("tool.description_changed");
     std::unique_ptr<monitor::Builder> b;
     {
         std::lock_guard lock(buildersMutex_);
@@ -354,6 +378,13 @@ bool Guard::decideBuilt(const std::string& server, const Caller& caller, const s
     if (!b) b = std::make_unique<monitor::Builder>();
     const bool decided = [&] {
         if ((!b->bound() || b->generation() != monitor_.generation()) && !monitor_.rebind(*b)) return false;
+        const auto fields = typedFields(caller.fields, *b);
+        // The JSON path refuses a request text over the decoder's document limit. That text holds the arguments
+        // (never longer than the client wrote them) and the fields; when the sum could reach the limit, the text
+        // decides.
+        if (!fields->buildable || messageBytes + caller.session.size() + server.size() + fields->bytes + 256 >
+                                      policy::RequestLimits{}.maxBytes)
+            return false;
         const policy::Image& image = *b->image();
         const std::uint32_t tool = b->tool(target), agent = b->agent(caller.agent);
         if (tool == policy::kNone || agent == policy::kNone) return false;
@@ -364,22 +395,9 @@ bool Guard::decideBuilt(const std::string& server, const Caller& caller, const s
         if (!b->reset(schema::Action::Tool, tool, agent)) return false;
         for (const auto& [name, value] : args) setValue(*b, b->param(tool, name), value);
         b->setSession(caller.session);
-        b->setString(b->field("tool.server"), server);
-        b->setInt(b->field("tool.description_changed"), 0);
-        if (caller.fields) {
-            for (const Field& f : *caller.fields) {
-                if (f.path.compare(0, 8, "request.") != 0) continue;
-                const schema::Field* def = schema::find("request", std::string_view(f.path).substr(8));
-                const std::uint32_t slot = b->field(f.path);
-                if (!def || slot == policy::kNone || !(def->actions & schema::bit(schema::Action::Tool))) return false;
-                json::Parsed p;
-                policy::Value value;
-                if (!json::parse(f.json, p, error, f.json.size() + 1) ||
-                    !policy::decodeValue(p.root(), def->type, image, f.path, value, error))
-                    return false;
-                setValue(*b, slot, value);
-            }
-        }
+        b->setString(kServerSlot, server);
+        b->setInt(kChangedSlot, 0);
+        for (const auto& [slot, value] : fields->values) setValue(*b, slot, value);
         if (b->generation() != monitor_.generation()) return false;  // reloaded meanwhile: decide the text instead
         monitor_.decide(*b, out.decision);
         built_.fetch_add(1, std::memory_order_relaxed);

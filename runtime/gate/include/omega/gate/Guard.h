@@ -124,6 +124,15 @@ private:
     // caller then decides the request's JSON text, whose error the monitor names and logs.
     bool decideBuilt(const std::string& server, const Caller& caller, const std::string& target,
                      std::optional<json::Value> arguments, std::size_t messageBytes, Check& out);
+    // A caller's configured `request.*` fields (kept as JSON text in Config.h), typed once per bundle for the
+    // builder path.
+    struct TypedFields {
+        std::uint64_t generation = 0;
+        bool buildable = true;  // false: the decoder refuses one, so the request text decides (and names it)
+        std::size_t bytes = 0;  // at most what they add to the request text
+        std::vector<std::pair<std::uint32_t, policy::Value>> values;  // by slot
+    };
+    std::shared_ptr<const TypedFields> typedFields(const std::vector<Field>* fields, const monitor::Builder& b);
     void gateDeny(Check& c, const std::string& request, std::string message);
     std::string requestFields(const Caller& caller, std::string_view root) const;
 
@@ -133,6 +142,7 @@ private:
     std::shared_ptr<const Tables> tables_;
     std::map<std::string, std::map<std::string, Seen, std::less<>>, std::less<>> seen_;  // server -> tool -> hashes
     std::set<std::string> findings_;                                                     // logged once each
+    std::map<const std::vector<Field>*, std::shared_ptr<const TypedFields>> typed_;      // by caller.fields
     std::mutex buildersMutex_;
     std::vector<std::unique_ptr<monitor::Builder>> builders_;  // idle builders (each used by one call at a time)
     std::atomic<std::uint64_t> built_{0};
