@@ -5,6 +5,7 @@
 // stdio, one HTTP exchange per request over HTTP), built like the gate (a thread per direction; omega_gate_http's
 // server and client) but without framing, JSON or policy, so that what the gate adds beyond them is its own work.
 #include "omega/gate/Http.h"
+#include "omega/gate/Stdio.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -285,29 +287,16 @@ int relayHttp(const char* portText, const char* upstreamText) {
     });
 }
 
-// COMMAND on two pipes, the relay's stdin copied to the command's and the command's stdout to the relay's, a thread
-// per direction, until either side closes.
-int relayStdio(char** command) {
-    int in[2], out[2];
-    if (::pipe(in) != 0 || ::pipe(out) != 0) {
-        std::perror("gate_echo_server: pipe");
-        return 1;
-    }
-    const pid_t pid = ::fork();
+// COMMAND started as the gate starts a server (spawnServer, Stdio.h); the relay's stdin copied to the command's
+// and the command's stdout to the relay's, a thread per direction, until either side closes.
+int relayStdio(int argc, char** argv) {
+    int toChild = -1, fromChild = -1;
+    std::string error;
+    const pid_t pid = omega::gate::spawnServer({argv, argv + argc}, toChild, fromChild, error);
     if (pid < 0) {
-        std::perror("gate_echo_server: fork");
+        std::fprintf(stderr, "gate_echo_server: %s\n", error.c_str());
         return 1;
     }
-    if (pid == 0) {
-        ::dup2(in[0], 0);
-        ::dup2(out[1], 1);
-        for (int fd : {in[0], in[1], out[0], out[1]}) ::close(fd);
-        ::execvp(command[0], command);
-        std::perror("gate_echo_server: exec");
-        ::_exit(127);
-    }
-    ::close(in[0]);
-    ::close(out[1]);
     auto copy = [](int from, int to) {
         char chunk[65536];
         for (;;) {
@@ -316,9 +305,9 @@ int relayStdio(char** command) {
             if (n <= 0 || !writeAll(to, std::string_view(chunk, static_cast<std::size_t>(n)))) return;
         }
     };
-    std::thread back([&] { copy(out[0], 1); });
-    copy(0, in[1]);
-    ::close(in[1]);  // the command's stdin closed: how an MCP stdio server is told to exit
+    std::thread back([&] { copy(fromChild, 1); });
+    copy(0, toChild);
+    ::close(toChild);  // the command's stdin closed: how an MCP stdio server is told to exit
     back.join();
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -332,7 +321,7 @@ int main(int argc, char** argv) {
     const std::string_view mode = argc > 1 ? argv[1] : "";
     if (mode == "stdio" && argc == 2) return serveStdio();
     if (mode == "http" && argc == 3) return echoHttp(argv[2]);
-    if (mode == "relay" && argc > 3 && std::string_view(argv[2]) == "--") return relayStdio(argv + 3);
+    if (mode == "relay" && argc > 3 && std::string_view(argv[2]) == "--") return relayStdio(argc - 3, argv + 3);
     if (mode == "relay-http" && argc == 4) return relayHttp(argv[2], argv[3]);
     std::fputs(kUsage.data(), stderr);
     return 2;
