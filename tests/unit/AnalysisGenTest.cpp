@@ -35,11 +35,7 @@ using eval::RuleInfo;
 
 namespace {
 
-std::uint64_t envNumber(const char* name, std::uint64_t fallback) {
-    const char* v = std::getenv(name);
-    if (!v || !*v) return fallback;
-    return std::strtoull(v, nullptr, 10);
-}
+using gen::envNumber;
 
 constexpr std::uint64_t kPrograms = 1200;
 constexpr std::size_t kRequestsPerProgram = 300;

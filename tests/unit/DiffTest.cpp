@@ -17,7 +17,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -29,8 +28,7 @@ namespace {
 // Generated programs of RemovingARuleOfAGeneratedProgramIsFoundAndOnlyInItsDirection: OMEGA_DIFF_PROGRAMS, 120 by
 // default (scripts/test.sh runs fewer under the sanitizers, where Z3 runs on ASan's allocator: 90% of the test).
 std::size_t diffPrograms() {
-    const char* v = std::getenv("OMEGA_DIFF_PROGRAMS");
-    return v && *v ? std::strtoull(v, nullptr, 10) : 120;
+    return gen::envNumber("OMEGA_DIFF_PROGRAMS", 120);
 }
 
 // A checked program with its reference evaluator and its compiled bundle's engine.

@@ -31,11 +31,7 @@ using namespace omega;
 
 namespace {
 
-std::uint64_t envNumber(const char* name, std::uint64_t fallback) {
-    const char* v = std::getenv(name);
-    if (!v || !*v) return fallback;
-    return std::strtoull(v, nullptr, 10);
-}
+using gen::envNumber;
 
 std::uint64_t firstSeed() {
     return envNumber("OMEGA_GEN_SEED", 0);

@@ -15,12 +15,20 @@
 #include "omega/source/Diagnostic.h"
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 namespace omega::gen {
+
+// A count or seed from the environment (OMEGA_GEN_PROGRAMS and the like, which the sanitizer stage of
+// scripts/test.sh lowers): `fallback` when the variable is unset or empty.
+inline std::uint64_t envNumber(const char* name, std::uint64_t fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
+}
 
 // The size of a generated program. Counts are upper bounds; each program draws its own, at least what the rules
 // need (two labels, two agents, one tool, one data resource).
